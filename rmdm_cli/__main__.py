@@ -1,0 +1,3 @@
+from rmdm_cli.cli import main
+
+main()

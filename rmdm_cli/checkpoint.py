@@ -1,0 +1,91 @@
+"""Self-describing weights: a safetensors file whose header carries the model config and the
+training metadata as JSON. Loading is strict and every failure names the file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+FORMAT = "rmdm-1"
+
+
+class WeightsError(Exception):
+    """Weights that cannot be used; the message names the file and what is wrong."""
+
+
+def save_weights(path: Path, model, task: str, training: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """Write 16-bit weights with {format, task, config, training, defaults} in the header."""
+    import torch
+    from safetensors.torch import save_file
+
+    header = {
+        "format": FORMAT,
+        "task": task,
+        "config": model.config.to_dict(),
+        "training": training,
+        "defaults": defaults,
+    }
+    tensors = {name: tensor.detach().to(torch.float16).contiguous() for name, tensor in model.state_dict().items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    save_file(tensors, str(tmp), metadata={"rmdm": json.dumps(header)})
+    tmp.replace(path)
+
+
+def read_header(path: Path) -> dict[str, Any]:
+    """The rmdm header of a weights file, checked for the fields loading needs."""
+    from safetensors import safe_open
+
+    if not path.is_file():
+        raise WeightsError(f"{path}: no such weights file")
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+    except Exception as error:  # safetensors raises several types for damaged files
+        raise WeightsError(f"{path}: not a readable safetensors file ({error})") from None
+    if "rmdm" not in metadata:
+        raise WeightsError(f"{path}: safetensors file without rmdm metadata (not an rmdm checkpoint)")
+    try:
+        header = json.loads(metadata["rmdm"])
+    except json.JSONDecodeError:
+        raise WeightsError(f"{path}: rmdm metadata is not valid JSON") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise WeightsError(f"{path}: unsupported checkpoint format {header.get('format') if isinstance(header, dict) else header!r}")
+    for key in ("task", "config", "training", "defaults"):
+        if key not in header:
+            raise WeightsError(f"{path}: rmdm metadata lacks {key!r}")
+    return header
+
+
+def load_weights(path: Path, task: str, device: str = "cpu"):
+    """Build the model the file describes and load its weights strictly. Returns (model, header)."""
+    import torch
+    from safetensors.torch import load_file
+
+    from rmdm_cli.model import ModelConfig, RecursiveDenoiser
+
+    path = Path(path)
+    header = read_header(path)
+    if header["task"] != task:
+        raise WeightsError(f"{path}: weights are for task {header['task']!r}, not {task!r}")
+    try:
+        config = ModelConfig(**header["config"])
+        model = RecursiveDenoiser(config)
+    except (TypeError, ValueError) as error:
+        raise WeightsError(f"{path}: bad model config in metadata ({error})") from None
+    try:
+        tensors = load_file(str(path))
+    except Exception as error:
+        raise WeightsError(f"{path}: cannot read tensors ({error})") from None
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    if missing or unexpected:
+        raise WeightsError(f"{path}: tensors do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})")
+    for name, tensor in tensors.items():
+        if tensor.shape != expected[name].shape:
+            raise WeightsError(f"{path}: tensor {name} has shape {tuple(tensor.shape)}, config needs {tuple(expected[name].shape)}")
+    model.load_state_dict({name: tensor.float() for name, tensor in tensors.items()}, strict=True)
+    model.eval()
+    return model.to(device), header

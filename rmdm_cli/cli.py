@@ -1,0 +1,209 @@
+"""The `rmdm` command line. Heavy imports (torch) happen inside commands so `--help` is instant."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from rmdm_cli.tasks import TASK_NAMES
+
+console = Console(stderr=True, soft_wrap=True)  # everything but results goes to stderr; messages stay one line
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Solve puzzles with recursive masked diffusion models.")
+solve_app = typer.Typer(no_args_is_help=True, help="Solve puzzles: results on stdout, progress and errors on stderr.")
+eval_app = typer.Typer(no_args_is_help=True, help="Measure solved % over puzzle files at several depths and steps.")
+train_app = typer.Typer(no_args_is_help=True, help="Train a model from scratch on generated data.")
+generate_app = typer.Typer(no_args_is_help=True, help="Generate puzzles with the project's own generator.")
+app.add_typer(solve_app, name="solve")
+app.add_typer(eval_app, name="eval")
+app.add_typer(train_app, name="train")
+app.add_typer(generate_app, name="generate")
+
+WEIGHTS_DIR = Path(os.environ.get("RMDM_WEIGHTS_DIR", Path(__file__).resolve().parent.parent / "weights"))
+
+
+class UsageError(Exception):
+    """A user error: reported as one line, exit code 2."""
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def default_weights(task: str) -> Path:
+    return WEIGHTS_DIR / f"{task}.safetensors"
+
+
+def pick_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda: CUDA is not available on this machine (try --device cpu)")
+    return device
+
+
+def load_model(task: str, weights: Optional[Path], device: str):
+    from rmdm_cli.checkpoint import WeightsError, load_weights
+
+    try:
+        return load_weights(weights or default_weights(task), task, pick_device(device))
+    except WeightsError as error:
+        raise UsageError(str(error)) from None
+
+
+def int_list(text: str, option: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise UsageError(f"{option}: expected comma-separated integers, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise UsageError(f"{option}: values must be positive integers, got {text!r}")
+    return values
+
+
+Depth = Annotated[Optional[int], typer.Option(min=1, help="Recursion depth: block-stack applications per step [default: from the weights].")]
+Steps = Annotated[Optional[int], typer.Option(min=1, help="Denoising steps (rounds of committing) [default: from the weights].")]
+class DeviceChoice(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+class OrderChoice(str, Enum):
+    confidence = "confidence"
+    margin = "margin"
+    random = "random"
+
+
+class FormatChoice(str, Enum):
+    text = "text"
+    jsonl = "jsonl"
+
+
+Device = Annotated[DeviceChoice, typer.Option(help="Where to run the model.")]
+Weights = Annotated[Optional[Path], typer.Option(help="Weights file [default: weights/TASK.safetensors].", dir_okay=False)]
+Order = Annotated[OrderChoice, typer.Option(help="Which masked cells a step commits first.")]
+
+
+def make_solve(task_name: str):
+    def solve(
+        source: Annotated[Optional[str], typer.Argument(metavar="[PUZZLE | FILE | -]", help="A puzzle, a file of puzzles, or - for stdin (the default when stdin is piped).", show_default=False)] = None,
+        depth: Depth = None,
+        steps: Steps = None,
+        device: Device = DeviceChoice.auto,
+        seed: Annotated[int, typer.Option(help="Random seed (random commit order).")] = 0,
+        weights: Weights = None,
+        output_format: Annotated[FormatChoice, typer.Option("--format", help="text: one answer a line; jsonl: one object a puzzle.")] = FormatChoice.text,
+        live: Annotated[Optional[bool], typer.Option("--live/--no-live", help="Live view of the refinement [default: when solving one puzzle on a terminal].", show_default=False)] = None,
+        order: Order = OrderChoice.confidence,
+        batch_size: Annotated[int, typer.Option(min=1, help="Puzzles solved together.")] = 256,
+    ) -> None:
+        from rmdm_cli.run import run_solve
+
+        if source is None and sys.stdin.isatty():
+            raise fail(f"no puzzle given: pass a puzzle, a file, or pipe puzzles on stdin (see rmdm solve {task_name} --help)")
+        try:
+            code = run_solve(task_name, source, depth, steps, device.value, seed, weights, output_format.value, live, order.value, batch_size, console)
+        except UsageError as error:
+            raise fail(str(error)) from None
+        raise typer.Exit(code)
+
+    solve.__doc__ = f"Solve {task_name} puzzles with the model: answers to stdout in input order; exit 0 all solved, 1 some unsolved, 2 bad input."
+    return solve
+
+
+def make_eval(task_name: str):
+    def evaluate(
+        files: Annotated[list[Path], typer.Argument(help="Puzzle files.", exists=True, dir_okay=False)],
+        depth: Annotated[Optional[str], typer.Option(help="Depths, comma-separated [default: from the weights].")] = None,
+        steps: Annotated[Optional[str], typer.Option(help="Steps, comma-separated [default: from the weights].")] = None,
+        limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N puzzles of each file.")] = None,
+        device: Device = DeviceChoice.auto,
+        weights: Weights = None,
+        order: Order = OrderChoice.confidence,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
+    ) -> None:
+        from rmdm_cli.run import run_eval
+
+        try:
+            depths = int_list(depth, "--depth") if depth else None
+            steps_list = int_list(steps, "--steps") if steps else None
+            run_eval(task_name, files, depths, steps_list, limit, device.value, weights, order.value, as_json, console)
+        except UsageError as error:
+            raise fail(str(error)) from None
+
+    evaluate.__doc__ = f"Solve every {task_name} puzzle of the files at each depth x steps and report solved %, forward passes and puzzles/s."
+    return evaluate
+
+
+for _name in TASK_NAMES:
+    solve_app.command(_name)(make_solve(_name))
+    eval_app.command(_name)(make_eval(_name))
+
+
+@train_app.command("sudoku")
+def train_sudoku(
+    width: Annotated[int, typer.Option(help="Hidden size.")] = 128,
+    heads: Annotated[int, typer.Option(help="Attention heads.")] = 4,
+    n_layers: Annotated[int, typer.Option("--layers", help="Distinct blocks in the recursed stack.")] = 2,
+    depth: Annotated[int, typer.Option(min=1, help="Recursion depth during training.")] = 4,
+    grad_iterations: Annotated[int, typer.Option(min=1, help="Loss on the last this many iterations; earlier ones run under no_grad.")] = 1,
+    batch_size: Annotated[int, typer.Option(min=1, help="Examples per optimizer step.")] = 128,
+    train_steps: Annotated[int, typer.Option(min=1, help="Optimizer steps.")] = 5000,
+    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 2e-3,
+    warmup_steps: Annotated[int, typer.Option(min=0, help="Linear learning-rate warmup steps.")] = 200,
+    mask_min: Annotated[float, typer.Option(help="Lowest per-example mask ratio.")] = 0.1,
+    mask_max: Annotated[float, typer.Option(help="Highest per-example mask ratio.")] = 0.85,
+    pool_size: Annotated[int, typer.Option(min=1, help="Random complete grids generated for training.")] = 20000,
+    seed: Annotated[int, typer.Option(help="Seed for data, batches and initial weights.")] = 0,
+    threads: Annotated[int, typer.Option(min=0, help="CPU threads (0: torch's default).")] = 0,
+    out: Annotated[Path, typer.Option(help="Where to write the final weights.")] = Path("weights/sudoku.safetensors"),
+    state: Annotated[Optional[Path], typer.Option(help="Resumable training state [default: runs/<out name>.state.pt]; an existing one is resumed.")] = None,
+    eval_count: Annotated[int, typer.Option(min=0, help="Held-out generated puzzles (30-36 clues) solved after training; the result goes into the metadata.")] = 200,
+    default_steps: Annotated[int, typer.Option(min=1, help="Denoising steps stored as the default for `rmdm solve`.")] = 81,
+) -> None:
+    """Train a Sudoku model from scratch on generated grids and write self-describing weights."""
+    from rmdm_cli.run import run_train
+    from rmdm_cli.train import TrainConfig
+
+    config = TrainConfig(
+        width=width, heads=heads, n_layers=n_layers, depth=depth, grad_iterations=grad_iterations,
+        batch_size=batch_size, train_steps=train_steps, lr=lr, warmup_steps=warmup_steps, mask_min=mask_min, mask_max=mask_max,
+        pool_size=pool_size, seed=seed, threads=threads,
+    )
+    try:
+        run_train("sudoku", config, out, state or Path("runs") / f"{out.stem}.state.pt", eval_count, default_steps, console)
+    except UsageError as error:
+        raise fail(str(error)) from None
+
+
+@generate_app.command("sudoku")
+def generate_sudoku(
+    count: Annotated[int, typer.Option(min=1, help="Puzzles to generate.")] = 100,
+    seed: Annotated[int, typer.Option(help="Generator seed (training grids use a separate stream).")] = 1,
+    clues: Annotated[str, typer.Option(help="Clue range MIN-MAX; removal stops early when uniqueness would break.")] = "30-36",
+) -> None:
+    """Print unique-solution Sudoku puzzles, one 81-character line each."""
+    from rmdm_cli.tasks.sudoku import Sudoku
+
+    try:
+        low, high = (int(part) for part in clues.split("-"))
+        if not 17 <= low <= high <= 81:
+            raise ValueError
+    except ValueError:
+        raise fail(f"--clues: expected MIN-MAX with 17 <= MIN <= MAX <= 81, got {clues!r}") from None
+    for puzzle in Sudoku().generate(count, seed, clues=(low, high)):
+        print(puzzle, flush=True)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,120 @@
+"""The recursive masked-diffusion denoiser: one block stack applied `depth` times.
+
+Inside one forward call the same `n_layers` transformer blocks are applied `depth` times to
+their own hidden state, with the input embedding re-added before every application, so the
+effective depth grows without new parameters. `depth` is an argument of `forward`, not of the
+weights: a model trained at depth 4 runs at depth 1 or 16 unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    vocab_size: int  # token ids, the mask token included
+    seq_len: int  # tokens per puzzle (81 for Sudoku)
+    layout: str  # how positions are embedded: "sudoku" (row + column + box) or "sequence"
+    width: int = 128  # hidden size d
+    heads: int = 4  # attention heads; width must divide by it
+    n_layers: int = 2  # distinct blocks in the stack that is recursed over
+    mlp_ratio: int = 4  # MLP hidden size = mlp_ratio * width
+    depth: int = 4  # recursion depth the model was trained at (the default at inference)
+    mask_token: int = 0  # id of the mask token; never predicted
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block with full (bidirectional) attention."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.heads = config.heads
+        self.norm_attn = nn.LayerNorm(config.width)
+        self.qkv = nn.Linear(config.width, 3 * config.width)
+        self.proj = nn.Linear(config.width, config.width)
+        self.norm_mlp = nn.LayerNorm(config.width)
+        self.mlp = nn.Sequential(
+            nn.Linear(config.width, config.mlp_ratio * config.width),
+            nn.GELU(),
+            nn.Linear(config.mlp_ratio * config.width, config.width),
+        )
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:  # h: (B, T, D)
+        batch, tokens, width = h.shape
+        q, k, v = self.qkv(self.norm_attn(h)).split(width, dim=-1)
+        # (B, T, D) -> (B, heads, T, D/heads)
+        q, k, v = (t.view(batch, tokens, self.heads, -1).transpose(1, 2) for t in (q, k, v))
+        attended = F.scaled_dot_product_attention(q, k, v)  # (B, heads, T, D/heads)
+        h = h + self.proj(attended.transpose(1, 2).reshape(batch, tokens, width))
+        return h + self.mlp(self.norm_mlp(h))
+
+
+class RecursiveDenoiser(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        if config.width % config.heads:
+            raise ValueError(f"width {config.width} is not divisible by heads {config.heads}")
+        self.config = config
+        self.token_embedding = nn.Embedding(config.vocab_size, config.width)
+        if config.layout == "sudoku":
+            if config.seq_len != 81:
+                raise ValueError("the sudoku layout needs seq_len 81")
+            # Row, column and box embeddings: the model sees the three constraint groups directly.
+            self.row_embedding = nn.Embedding(9, config.width)
+            self.col_embedding = nn.Embedding(9, config.width)
+            self.box_embedding = nn.Embedding(9, config.width)
+            cells = torch.arange(81)
+            self.register_buffer("rows", cells // 9, persistent=False)
+            self.register_buffer("cols", cells % 9, persistent=False)
+            self.register_buffer("boxes", (cells // 27) * 3 + (cells % 9) // 3, persistent=False)
+        elif config.layout == "sequence":
+            self.position_embedding = nn.Embedding(config.seq_len, config.width)
+        else:
+            raise ValueError(f"unknown layout {config.layout!r}")
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
+        self.norm_out = nn.LayerNorm(config.width)
+        self.head = nn.Linear(config.width, config.vocab_size)
+        self.apply(self._init_weights)
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, std=0.02)
+            nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            # Unit scale: the embedding is re-added every iteration and must not vanish
+            # against a hidden state that grows with depth.
+            nn.init.normal_(module.weight, std=1.0)
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def embed(self, tokens: torch.Tensor) -> torch.Tensor:  # (B, T) -> (B, T, D)
+        x = self.token_embedding(tokens)
+        if self.config.layout == "sudoku":
+            return x + self.row_embedding(self.rows) + self.col_embedding(self.cols) + self.box_embedding(self.boxes)
+        return x + self.position_embedding.weight[: tokens.shape[1]]
+
+    def recurse(self, x: torch.Tensor, h: torch.Tensor, depth: int) -> torch.Tensor:
+        """Apply the block stack `depth` times, re-adding the input embedding `x` each time."""
+        for _ in range(depth):
+            h = h + x
+            for block in self.blocks:
+                h = block(h)
+        return h
+
+    def logits(self, h: torch.Tensor) -> torch.Tensor:  # (B, T, D) -> (B, T, V)
+        return self.head(self.norm_out(h))
+
+    def forward(self, tokens: torch.Tensor, depth: int | None = None) -> torch.Tensor:
+        """Logits (B, T, V) after `depth` applications of the block stack (default: trained depth)."""
+        x = self.embed(tokens)
+        return self.logits(self.recurse(x, torch.zeros_like(x), depth or self.config.depth))

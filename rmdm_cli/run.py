@@ -1,0 +1,204 @@
+"""What the commands do, kept apart from argument parsing in cli.py."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import torch
+import typer
+from rich.console import Console, Group
+from rich.text import Text
+
+from rmdm_cli.cli import UsageError, load_model
+from rmdm_cli.inputs import numbered_lines, open_source
+from rmdm_cli.solving import solve_batch
+from rmdm_cli.tasks import PuzzleError, Task, get_task
+
+
+def parsed_batches(task: Task, lines, batch_size: int, console: Console, bad: list[int]) -> Iterator[list[tuple[int, str, object]]]:
+    """Batches of (line, text, puzzle); bad lines are reported as met and counted in `bad`."""
+    batch = []
+    for line_no, text in task.records(lines):
+        try:
+            batch.append((line_no, text, task.parse(text)))
+        except PuzzleError as error:
+            console.print(f"[bold red]error:[/] line {line_no}: {error}", highlight=False)
+            bad.append(line_no)
+            continue
+        if len(batch) == batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def run_solve(task_name, source, depth, steps, device, seed, weights, output_format, live, order, batch_size, console: Console) -> int:
+    task = get_task(task_name)
+    torch.manual_seed(seed)
+    model, header = load_model(task_name, weights, device)
+    depth = depth or header["defaults"]["depth"]
+    steps = steps or header["defaults"]["steps"]
+    if live is None:
+        live = sys.stdout.isatty() and console.is_terminal
+    _, lines = open_source(source)
+    bad: list[int] = []
+    unsolved = 0
+    total = 0
+    batches = parsed_batches(task, lines, batch_size, console, bad)
+    first = next(batches, [])
+    second = next(batches, None)
+    single = len(first) == 1 and second is None
+    progress = None
+    if not single and console.is_terminal:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        progress = Progress(SpinnerColumn(), TextColumn("solved {task.fields[solved]}/{task.completed} puzzles"), TimeElapsedColumn(), console=console, transient=True)
+        progress_id = progress.add_task("solve", total=None, solved=0)
+        progress.start()
+    try:
+        for batch in itertools.chain([first] if first else [], [second] if second else [], batches):
+            puzzles = [puzzle for _, _, puzzle in batch]
+            if single and live:
+                answers = solve_live(model, task, puzzles[0], depth, steps, order, seed, console)
+            else:
+                answers = solve_batch(model, task, puzzles, depth, steps, order=order, seed=seed)
+            for (line_no, text, puzzle), answer in zip(batch, answers):
+                total += 1
+                unsolved += not answer.solved
+                if output_format == "jsonl":
+                    record = {
+                        "line": line_no,
+                        "puzzle": task.format_puzzle(puzzle),
+                        "solution": answer.answer,
+                        "solved": answer.solved,
+                        "depth": depth,
+                        "steps": steps,
+                        "forward_passes": answer.forward_passes,
+                        "seconds": round(answer.seconds, 4),
+                    }
+                    print(json.dumps(record))
+                else:
+                    print(answer.answer)
+            sys.stdout.flush()
+            if progress:
+                progress.update(progress_id, advance=len(batch), solved=total - unsolved)
+    finally:
+        if progress:
+            progress.stop()
+    if total == 0 and not bad:
+        raise UsageError("no puzzles in the input")
+    if bad:
+        return 2
+    return 1 if unsolved else 0
+
+
+def solve_live(model, task: Task, puzzle, depth: int, steps: int, order: str, seed: int, console: Console):
+    """Solve one puzzle while showing every denoising step; the final view stays on screen."""
+    from rich.live import Live
+
+    from rmdm_cli.solving import Answer
+    from rmdm_cli.sampler import unmask
+
+    device = next(model.parameters()).device
+    tokens = torch.tensor([task.encode(puzzle)], dtype=torch.long, device=device)
+    blank = [0.0] * len(tokens[0])
+
+    def view(tokens_row, confidence_row, caption: str):
+        return Group(task.render(puzzle, tokens_row, confidence_row), Text(caption, style="dim"))
+
+    started = time.perf_counter()
+    final_tokens, passes = tokens[0].tolist(), 0
+    generator = torch.Generator().manual_seed(seed)
+    with Live(view(final_tokens, blank, f"step 0/{steps} · depth {depth}"), console=console, refresh_per_second=20) as screen:
+        for state in unmask(model, tokens, steps, depth, order=order, generator=generator):
+            final_tokens = state.tokens[0].tolist()
+            confidence = state.confidence[0].tolist()
+            passes = int(state.forward_passes[0])
+            open_count = final_tokens.count(model.config.mask_token)
+            screen.update(view(final_tokens, confidence, f"step {state.step}/{steps} · depth {depth} · {open_count} open · mean confidence {sum(confidence) / len(confidence):.3f}"))
+    answer = task.decode(puzzle, final_tokens)
+    solved = task.check(puzzle, answer)
+    console.print("[green]solved[/]" if solved else "[red]not solved[/] (the answer breaks a rule)", f"· {passes} forward passes · {time.perf_counter() - started:.2f} s", highlight=False)
+    return [Answer(answer, solved, passes, time.perf_counter() - started)]
+
+
+def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, weights, order, as_json: bool, console: Console) -> None:
+    from rich.table import Table
+
+    from rmdm_cli.solving import solve_all
+
+    task = get_task(task_name)
+    model, header = load_model(task_name, weights, device)
+    depths = depths or [header["defaults"]["depth"]]
+    steps_list = steps_list or [header["defaults"]["steps"]]
+    table = Table(title=f"{task_name} · {model.parameter_count():,} parameters", title_justify="left")
+    for column in ("set", "puzzles", "depth", "steps", "solved %", "forward passes", "puzzles/s"):
+        table.add_column(column, justify="left" if column == "set" else "right")
+    for path in files:
+        with path.open("rb") as handle:
+            bad: list[int] = []
+            puzzles = [puzzle for batch in parsed_batches(task, numbered_lines(handle), 1 << 30, console, bad) for _, _, puzzle in batch]
+        if bad:
+            raise UsageError(f"{path}: {len(bad)} bad lines")
+        puzzles = puzzles[:limit] if limit else puzzles
+        for depth, steps in itertools.product(depths, steps_list):
+            started = time.perf_counter()
+            answers = solve_all(model, task, puzzles, depth, steps, order=order)
+            seconds = time.perf_counter() - started
+            row = {
+                "set": path.name,
+                "puzzles": len(puzzles),
+                "depth": depth,
+                "steps": steps,
+                "solved_pct": round(100 * sum(a.solved for a in answers) / max(1, len(answers)), 2),
+                "mean_forward_passes": round(sum(a.forward_passes for a in answers) / max(1, len(answers)), 1),
+                "puzzles_per_s": round(len(answers) / seconds, 2),
+            }
+            if as_json:
+                print(json.dumps(row), flush=True)
+            else:
+                table.add_row(*(str(value) for value in row.values()))
+    if not as_json:
+        Console().print(table)
+
+
+def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, default_steps: int, console: Console) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from rmdm_cli.checkpoint import save_weights
+    from rmdm_cli.solving import solve_all
+    from rmdm_cli.train import train
+
+    task = get_task(task_name)
+    with Progress(
+        TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.4f}"),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+    ) as progress:
+        bar = progress.add_task("train", total=config.train_steps, loss=float("nan"))
+
+        def on_progress(step: int, loss: float, seconds: float) -> None:
+            progress.update(bar, completed=step, loss=loss)
+            if not console.is_terminal and step % 100 == 0:
+                console.print(f"step {step}/{config.train_steps} loss {loss:.4f} {seconds:.0f} s", highlight=False)
+
+        try:
+            model, metadata = train(task, config, state_path, on_progress=on_progress)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+        except KeyboardInterrupt:
+            console.print(f"interrupted: training state saved to {state_path}; run the same command to resume", highlight=False)
+            raise typer.Exit(130) from None
+    if eval_count:
+        puzzles = [task.parse(text) for text in task.generate(eval_count, seed=10_000 + config.seed)]
+        answers = solve_all(model, task, puzzles, config.depth, default_steps)
+        solved = sum(answer.solved for answer in answers) / len(answers)
+        metadata["held_out"] = {"puzzles": eval_count, "generator_seed": 10_000 + config.seed, "depth": config.depth, "steps": default_steps, "solved_pct": round(100 * solved, 2)}
+        console.print(f"held-out generated puzzles: {100 * solved:.1f}% solved", highlight=False)
+    metadata["parameters"] = model.parameter_count()
+    save_weights(out, model, task_name, metadata, {"depth": config.depth, "steps": default_steps})
+    console.print(f"wrote {out}", highlight=False)

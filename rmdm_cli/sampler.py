@@ -1,0 +1,89 @@
+"""Iterative unmasking: the diffusion sampler as a small wrapper around the denoiser.
+
+Each of `steps` rounds runs one forward pass at `depth` over the puzzles still open, then
+commits the most confident masked tokens, so many that every token is committed after `steps`
+rounds. Givens (tokens that start unmasked) are never changed. Puzzles that are fully
+committed leave the batch, so no work is spent on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import torch
+
+from rmdm_cli.model import RecursiveDenoiser
+
+ORDERS = ("confidence", "margin", "random")
+
+
+@dataclass
+class SamplerState:
+    step: int  # rounds run so far
+    tokens: torch.Tensor  # (B, T) current tokens, mask where still open
+    confidence: torch.Tensor  # (B, T) probability each token had when committed (1 for givens)
+    forward_passes: torch.Tensor  # (B,) block-stack applications spent on each puzzle
+
+
+@torch.inference_mode()
+def unmask(
+    model: RecursiveDenoiser,
+    tokens: torch.Tensor,
+    steps: int,
+    depth: int,
+    order: str = "confidence",
+    generator: torch.Generator | None = None,
+) -> Iterator[SamplerState]:
+    """Yield the state after every round; the last state is fully committed."""
+    if steps < 1 or depth < 1:
+        raise ValueError("steps and depth must be at least 1")
+    mask_token = model.config.mask_token
+    tokens = tokens.clone()
+    is_open = tokens == mask_token
+    confidence = torch.where(is_open, 0.0, 1.0)
+    forward_passes = torch.zeros(tokens.shape[0], dtype=torch.long, device=tokens.device)
+    for step in range(steps):
+        active = is_open.any(1).nonzero().squeeze(1)  # (A,) puzzles with open tokens
+        if active.numel() == 0:
+            break
+        logits = model(tokens[active], depth).float()  # (A, T, V)
+        logits[..., mask_token] = float("-inf")
+        probs = logits.softmax(-1)
+        top = probs.topk(2, dim=-1)  # values, indices: (A, T, 2)
+        best_prob, prediction = top.values[..., 0], top.indices[..., 0]
+        if order == "confidence":
+            score = best_prob
+        elif order == "margin":
+            score = best_prob - top.values[..., 1]
+        elif order == "random":
+            score = torch.rand(best_prob.shape, generator=generator, device="cpu").to(best_prob.device)
+        else:
+            raise ValueError(f"unknown order {order!r}")
+        open_active = is_open[active]
+        score = score.masked_fill(~open_active, float("-inf"))
+        # Commit ceil(open / rounds left) per puzzle so all are committed after `steps` rounds.
+        rounds_left = steps - step
+        quota = (open_active.sum(1) + rounds_left - 1) // rounds_left  # (A,)
+        rank = score.argsort(1, descending=True).argsort(1)  # (A, T): 0 = most confident
+        commit = (rank < quota[:, None]) & open_active
+        rows = tokens[active]
+        rows[commit] = prediction[commit]
+        tokens[active] = rows
+        conf_rows = confidence[active]
+        conf_rows[commit] = best_prob[commit]
+        confidence[active] = conf_rows
+        is_open[active] = open_active & ~commit
+        forward_passes[active] += depth
+        yield SamplerState(step + 1, tokens, confidence, forward_passes)
+
+
+def solve_tokens(model: RecursiveDenoiser, tokens: torch.Tensor, steps: int, depth: int, **options) -> SamplerState:
+    """Run the sampler to the end and return its final state."""
+    state = None
+    for state in unmask(model, tokens, steps, depth, **options):
+        pass
+    if state is None:  # nothing was masked
+        zero = torch.zeros(tokens.shape[0], dtype=torch.long, device=tokens.device)
+        return SamplerState(0, tokens, torch.ones(tokens.shape, device=tokens.device), zero)
+    return state

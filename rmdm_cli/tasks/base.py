@@ -1,0 +1,59 @@
+"""The interface every puzzle task implements, so a new puzzle is one new module."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+
+if TYPE_CHECKING:
+    import torch
+    from rich.console import RenderableType
+
+
+class PuzzleError(ValueError):
+    """An input line that is not a valid puzzle; the message says why."""
+
+
+class Task:
+    name: str
+    layout: str  # the model's position layout for this task
+    seq_len: int  # tokens per encoded puzzle
+    vocab_size: int  # token ids, mask included
+    mask_token: int
+
+    def records(self, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+        """Turn numbered input lines into numbered puzzle texts (e.g. pick a CSV column)."""
+        return iter(lines)
+
+    def parse(self, text: str) -> Any:
+        """Parse and validate one puzzle text; raise PuzzleError with the reason."""
+        raise NotImplementedError
+
+    def format_puzzle(self, puzzle: Any) -> str:
+        raise NotImplementedError
+
+    def encode(self, puzzle: Any) -> list[int]:
+        """Token ids of length seq_len; cells to fill hold `mask_token`, givens their value."""
+        raise NotImplementedError
+
+    def decode(self, puzzle: Any, tokens: Sequence[int]) -> str:
+        """The answer text for a fully committed token sequence."""
+        raise NotImplementedError
+
+    def check(self, puzzle: Any, answer: str) -> bool:
+        """The exact rules checker: True only for a correct answer."""
+        raise NotImplementedError
+
+    def render(self, puzzle: Any, tokens: Sequence[int], confidence: Sequence[float]) -> RenderableType:
+        """A Rich view of a partly committed answer (mask tokens still open)."""
+        raise NotImplementedError
+
+    def prepare_training(self, seed: int, pool_size: int) -> None:
+        """Build whatever training_batch draws from."""
+
+    def training_batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """(targets (B, T), maskable (B, T)): complete answers and which tokens may be masked."""
+        raise NotImplementedError
+
+    def generate(self, count: int, seed: int) -> Iterator[str]:
+        """Puzzle texts from the task's generator, held out from training data."""
+        raise NotImplementedError

@@ -1,0 +1,268 @@
+"""Sudoku: 81 cells, row-major, digits 1-9, blanks written `.` or `0`.
+
+Token ids: 0 is the mask (a blank), 1-9 are the digits, so a puzzle encodes as itself.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+
+from rmdm_cli.tasks.base import PuzzleError, Task
+
+if TYPE_CHECKING:
+    import torch
+    from rich.console import RenderableType
+
+Grid = tuple[int, ...]  # 81 values, 0 for a blank
+
+ROW = [i // 9 for i in range(81)]
+COL = [i % 9 for i in range(81)]
+BOX = [(i // 27) * 3 + (i % 9) // 3 for i in range(81)]
+ALL_DIGITS = 0b1111111110  # bit d set for digit d in 1..9
+POPCOUNT = [bin(m).count("1") for m in range(1 << 10)]
+
+
+def parse_grid(text: str) -> Grid:
+    """Parse 81 characters (digits, `.` or `0` for blanks) and check the givens break no rule."""
+    text = text.strip()
+    if len(text) != 81:
+        raise PuzzleError(f"expected 81 cells, got {len(text)}")
+    bad = sorted({ch for ch in text if ch not in ".0123456789"})
+    if bad:
+        raise PuzzleError(f"unexpected character {bad[0]!r} (cells are 1-9, blanks '.' or '0')")
+    grid = tuple(0 if ch == "." else int(ch) for ch in text)
+    conflict = find_conflict(grid)
+    if conflict:
+        raise PuzzleError(conflict)
+    return grid
+
+
+def find_conflict(grid: Sequence[int]) -> str | None:
+    """Describe the first repeated digit in a row, column or box, or None."""
+    for kind, unit_of in (("row", ROW), ("column", COL), ("box", BOX)):
+        seen: dict[tuple[int, int], int] = {}
+        for cell, digit in enumerate(grid):
+            if digit:
+                key = (unit_of[cell], digit)
+                if key in seen:
+                    return f"digit {digit} appears twice in {kind} {unit_of[cell] + 1}"
+                seen[key] = cell
+    return None
+
+
+def is_solution(puzzle: Sequence[int], answer: Sequence[int]) -> bool:
+    """The independent rules checker: a full grid, every unit a permutation, givens kept."""
+    if len(answer) != 81 or any(not 1 <= d <= 9 for d in answer):
+        return False
+    if any(given and given != digit for given, digit in zip(puzzle, answer)):
+        return False
+    return find_conflict(answer) is None
+
+
+def format_grid(grid: Sequence[int], blank: str = ".") -> str:
+    return "".join(str(d) if d else blank for d in grid)
+
+
+def solve_exact(puzzle: Sequence[int], limit: int = 1, rng: random.Random | None = None) -> list[Grid]:
+    """Exact bitmask search, fewest candidates first. Returns up to `limit` solutions.
+
+    With `rng`, digits are tried in random order, which turns solving the empty grid into a
+    uniform-ish random complete grid.
+    """
+    grid = list(puzzle)
+    rows, cols, boxes = [0] * 9, [0] * 9, [0] * 9
+    for cell, digit in enumerate(grid):
+        if digit:
+            bit = 1 << digit
+            if (rows[ROW[cell]] | cols[COL[cell]] | boxes[BOX[cell]]) & bit:
+                return []
+            rows[ROW[cell]] |= bit
+            cols[COL[cell]] |= bit
+            boxes[BOX[cell]] |= bit
+    empties = [cell for cell in range(81) if not grid[cell]]
+    solutions: list[Grid] = []
+
+    def search() -> bool:  # True once `limit` solutions are found
+        best, best_mask, best_count = -1, 0, 10
+        for cell in empties:
+            if grid[cell]:
+                continue
+            mask = ALL_DIGITS & ~(rows[ROW[cell]] | cols[COL[cell]] | boxes[BOX[cell]])
+            count = POPCOUNT[mask]
+            if count < best_count:
+                best, best_mask, best_count = cell, mask, count
+                if count <= 1:
+                    break
+        if best < 0:
+            solutions.append(tuple(grid))
+            return len(solutions) >= limit
+        digits = [d for d in range(1, 10) if best_mask >> d & 1]
+        if rng is not None:
+            rng.shuffle(digits)
+        r, c, b = ROW[best], COL[best], BOX[best]
+        for digit in digits:
+            bit = 1 << digit
+            grid[best] = digit
+            rows[r] |= bit
+            cols[c] |= bit
+            boxes[b] |= bit
+            done = search()
+            grid[best] = 0
+            rows[r] &= ~bit
+            cols[c] &= ~bit
+            boxes[b] &= ~bit
+            if done:
+                return True
+        return False
+
+    search()
+    return solutions
+
+
+def random_grid(rng: random.Random) -> Grid:
+    """A random complete grid from a randomized search of the empty grid."""
+    return solve_exact([0] * 81, rng=rng)[0]
+
+
+def make_puzzle(rng: random.Random, min_clues: int, max_clues: int) -> tuple[Grid, Grid]:
+    """A unique-solution puzzle with min..max clues (as few as uniqueness allows, down to min).
+
+    Clues are removed in random order while the solution stays unique; a clue whose removal
+    would break uniqueness stays. Returns (puzzle, solution).
+    """
+    solution = random_grid(rng)
+    target = rng.randint(min_clues, max_clues)
+    puzzle = list(solution)
+    order = list(range(81))
+    rng.shuffle(order)
+    clues = 81
+    for cell in order:
+        if clues <= target:
+            break
+        digit, puzzle[cell] = puzzle[cell], 0
+        if len(solve_exact(puzzle, limit=2)) == 1:
+            clues -= 1
+        else:
+            puzzle[cell] = digit
+    return tuple(puzzle), solution
+
+
+class Sudoku(Task):
+    name = "sudoku"
+    layout = "sudoku"
+    seq_len = 81
+    vocab_size = 10  # mask + digits 1-9
+    mask_token = 0
+
+    def records(self, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+        """Plain 81-character lines, or CSV with a `quizzes` (Kaggle) or `q` (Sudoku-Extreme) column."""
+        column = None
+        for index, (line_no, text) in enumerate(lines):
+            if index == 0 and "," in text:
+                header = [name.strip().lower() for name in text.split(",")]
+                for name in ("quizzes", "puzzle", "q"):
+                    if name in header:
+                        column = header.index(name)
+                        break
+                else:
+                    yield line_no, text  # not a header we know: reported as a bad line
+                continue
+            if column is not None:
+                fields = text.split(",")
+                yield line_no, fields[column] if column < len(fields) else ""
+            else:
+                yield line_no, text
+
+    def parse(self, text: str) -> Grid:
+        return parse_grid(text)
+
+    def format_puzzle(self, puzzle: Grid) -> str:
+        return format_grid(puzzle)
+
+    def encode(self, puzzle: Grid) -> list[int]:
+        return list(puzzle)
+
+    def decode(self, puzzle: Grid, tokens: Sequence[int]) -> str:
+        return format_grid(tokens, blank="0")
+
+    def check(self, puzzle: Grid, answer: str) -> bool:
+        return len(answer) == 81 and answer.isdigit() and is_solution(puzzle, [int(ch) for ch in answer])
+
+    def render(self, puzzle: Grid, tokens: Sequence[int], confidence: Sequence[float]) -> RenderableType:
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(show_header=False, show_lines=False, box=None, padding=(0, 0))
+        for _ in range(3):
+            table.add_column()
+        for band in range(3):
+            if band:
+                table.add_row(Text("------+-------+------", style="dim"), "", "")
+            for row in range(band * 3, band * 3 + 3):
+                line = Text()
+                for col in range(9):
+                    if col and col % 3 == 0:
+                        line.append("| ", style="dim")
+                    cell = row * 9 + col
+                    if puzzle[cell]:
+                        line.append(f"{puzzle[cell]} ", style="bold")
+                    elif tokens[cell]:
+                        style = "green" if confidence[cell] >= 0.9 else "yellow"
+                        line.append(f"{tokens[cell]} ", style=style)
+                    else:
+                        line.append("· ", style="dim")
+                table.add_row(line.rstrip() or line, "", "")
+        return table
+
+    def training_batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Random complete grids from the pool, each relabelled and transformed by a random symmetry."""
+        import torch
+
+        pool = self.grid_pool()
+        index = torch.randint(len(pool), (batch_size,), generator=generator)
+        grids = augment(pool[index], generator)
+        return grids.reshape(batch_size, 81), torch.ones(batch_size, 81, dtype=torch.bool)
+
+    def grid_pool(self) -> torch.Tensor:
+        if self._pool is None:
+            raise RuntimeError("call prepare_training() first")
+        return self._pool
+
+    _pool = None
+
+    def prepare_training(self, seed: int, pool_size: int) -> None:
+        """Generate `pool_size` random complete grids (the training distribution before augmentation)."""
+        import torch
+
+        rng = random.Random(f"sudoku-train-{seed}")
+        self._pool = torch.tensor([random_grid(rng) for _ in range(pool_size)], dtype=torch.long).view(-1, 9, 9)
+
+    def generate(self, count: int, seed: int, clues: tuple[int, int] = (30, 36)) -> Iterator[str]:
+        """Unique-solution puzzles with clues[0]..clues[1] clues, from a seed stream that
+        training (which draws complete grids from "sudoku-train-*") never uses."""
+        rng = random.Random(f"sudoku-puzzles-{seed}")
+        for _ in range(count):
+            yield format_grid(make_puzzle(rng, *clues)[0])
+
+
+def augment(grids: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Validity-preserving transforms of (B, 9, 9) grids: relabel digits, permute bands/stacks,
+    rows within bands, columns within stacks, and transpose."""
+    import torch
+
+    batch = grids.shape[0]
+    relabel = torch.cat([torch.zeros(batch, 1, dtype=torch.long), torch.rand(batch, 9, generator=generator).argsort(1) + 1], 1)
+    grids = relabel.gather(1, grids.view(batch, 81)).view(batch, 9, 9)
+
+    def line_permutation() -> torch.Tensor:  # (B, 9): a random band order, then rows within bands
+        bands = torch.rand(batch, 3, generator=generator).argsort(1)
+        within = torch.rand(batch, 3, 3, generator=generator).argsort(2)
+        return (bands[:, :, None] * 3 + within).view(batch, 9)
+
+    rows = line_permutation()
+    grids = grids.gather(1, rows[:, :, None].expand(batch, 9, 9))
+    cols = line_permutation()
+    grids = grids.gather(2, cols[:, None, :].expand(batch, 9, 9))
+    flip = torch.rand(batch, generator=generator) < 0.5
+    return torch.where(flip[:, None, None], grids.transpose(1, 2), grids)

@@ -1,0 +1,29 @@
+from pathlib import Path
+
+import pytest
+import torch
+
+from rmdm_cli.checkpoint import save_weights
+from rmdm_cli.model import ModelConfig, RecursiveDenoiser
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT.parent / "shared" / "benchmarks"
+
+
+def benchmark_lines(name: str, count: int) -> list[str]:
+    lines = [line.strip() for line in (BENCHMARKS / "sudoku" / name).read_text().splitlines()]
+    return [line for line in lines if line and not line.startswith("#")][:count]
+
+
+def tiny_model(seed: int = 0, depth: int = 2) -> RecursiveDenoiser:
+    torch.manual_seed(seed)
+    config = ModelConfig(vocab_size=10, seq_len=81, layout="sudoku", width=16, heads=2, n_layers=1, depth=depth)
+    return RecursiveDenoiser(config).eval()
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory) -> Path:
+    """A random-weight Sudoku checkpoint: exercises every code path, solves nothing."""
+    path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
+    save_weights(path, tiny_model(), "sudoku", {"note": "random weights for tests"}, {"depth": 2, "steps": 8})
+    return path

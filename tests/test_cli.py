@@ -1,0 +1,134 @@
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from conftest import ROOT, benchmark_lines
+from rmdm_cli.cli import app
+
+runner = CliRunner()
+EASY = benchmark_lines("easy50.txt", 3)
+
+
+def solve(tiny_weights, *args, input=None):
+    return runner.invoke(app, ["solve", "sudoku", "--weights", str(tiny_weights), *args], input=input)
+
+
+def test_one_puzzle_prints_one_answer_and_exit_1_when_unsolved(tiny_weights):
+    result = solve(tiny_weights, EASY[0])
+    assert result.exit_code == 1  # random weights do not solve it
+    (line,) = result.stdout.splitlines()
+    assert len(line) == 81 and line.isdigit() and "0" not in line
+    assert all(given == "0" or given == answer for given, answer in zip(EASY[0], line))
+
+
+def test_stdin_jsonl_fields_in_input_order(tiny_weights):
+    text = "# a comment\n\n" + "\n".join(EASY) + "\n"
+    result = solve(tiny_weights, "--format", "jsonl", "--depth", "3", "--steps", "5", input=text)
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["line"] for r in records] == [3, 4, 5]
+    assert [r["puzzle"].replace(".", "0") for r in records] == EASY
+    for record in records:
+        assert {"line", "puzzle", "solution", "solved", "depth", "steps", "forward_passes", "seconds"} <= set(record)
+        assert record["solved"] is False and record["depth"] == 3 and record["steps"] == 5
+        assert record["forward_passes"] == 15  # 5 steps x depth 3
+    assert result.exit_code == 1
+
+
+def test_dash_reads_stdin_and_defaults_come_from_the_weights(tiny_weights):
+    result = solve(tiny_weights, "-", "--format", "jsonl", input=EASY[0] + "\n")
+    record = json.loads(result.stdout)
+    assert (record["depth"], record["steps"]) == (2, 8)
+
+
+def test_bad_lines_are_reported_and_good_lines_still_answered(tiny_weights):
+    text = "\n".join([EASY[0], "12345", EASY[1], "11" + EASY[2][2:], EASY[2]]) + "\n"
+    result = solve(tiny_weights, input=text)
+    assert result.exit_code == 2
+    assert len(result.stdout.splitlines()) == 3
+    assert "line 2: expected 81 cells, got 5" in result.stderr
+    assert "line 4: digit 1 appears twice in row 1" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_file_argument(tiny_weights, tmp_path):
+    path = tmp_path / "p.txt"
+    path.write_text("quizzes,solutions\n" + "".join(f"{p},{'0' * 81}\n" for p in EASY))
+    result = solve(tiny_weights, str(path))
+    assert result.exit_code == 1 and len(result.stdout.splitlines()) == 3
+
+
+def test_usage_errors_exit_2(tiny_weights, tmp_path):
+    for args in (["--depth", "0", EASY[0]], ["--steps", "-1", EASY[0]], ["--format", "xml", EASY[0]], ["--device", "tpu", EASY[0]]):
+        result = solve(tiny_weights, *args)
+        assert result.exit_code == 2, args
+    empty = solve(tiny_weights, input="\n# only a comment\n")
+    assert empty.exit_code == 2 and "no puzzles" in empty.stderr
+    missing = runner.invoke(app, ["solve", "sudoku", "--weights", str(tmp_path / "nope.safetensors"), EASY[0]])
+    assert missing.exit_code == 2 and "nope.safetensors: no such weights file" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+def test_seed_gives_identical_output(tiny_weights):
+    args = ["--order", "random", "--seed", "7", "--format", "jsonl"]
+    first, second = solve(tiny_weights, *args, input="\n".join(EASY)), solve(tiny_weights, *args, input="\n".join(EASY))
+    strip = lambda out: [{k: v for k, v in json.loads(line).items() if k != "seconds"} for line in out.splitlines()]
+    assert strip(first.stdout) == strip(second.stdout)
+
+
+def test_live_view_renders_the_grid(tiny_weights):
+    result = solve(tiny_weights, "--live", EASY[0])
+    assert "step 8/8" in result.stderr and "depth 2" in result.stderr
+    assert len(result.stdout.splitlines()) == 1
+
+
+def test_eval_table_and_json(tiny_weights, tmp_path):
+    path = tmp_path / "set.txt"
+    path.write_text("\n".join(EASY))
+    result = runner.invoke(app, ["eval", "sudoku", str(path), "--weights", str(tiny_weights), "--depth", "1,2", "--steps", "4", "--json"])
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.exit_code == 0 and [(r["depth"], r["steps"]) for r in rows] == [(1, 4), (2, 4)]
+    assert rows[1]["mean_forward_passes"] == 8 and rows[0]["solved_pct"] == 0
+    table = runner.invoke(app, ["eval", "sudoku", str(path), "--weights", str(tiny_weights)])
+    assert table.exit_code == 0 and "set.txt" in table.stdout
+
+
+def test_generate_prints_unique_puzzles():
+    result = runner.invoke(app, ["generate", "sudoku", "--count", "2", "--clues", "34-36"])
+    from rmdm_cli.tasks.sudoku import parse_grid, solve_exact
+
+    puzzles = result.stdout.splitlines()
+    assert len(puzzles) == 2
+    for text in puzzles:
+        grid = parse_grid(text)
+        assert 34 <= sum(1 for d in grid if d) <= 36 and len(solve_exact(grid, limit=2)) == 1
+
+
+def test_train_resumes_after_interrupt(tmp_path, monkeypatch):
+    import torch
+
+    from rmdm_cli.tasks import get_task
+    from rmdm_cli.train import TrainConfig, train
+
+    config = TrainConfig(width=16, heads=2, n_layers=1, depth=2, batch_size=4, train_steps=4, warmup_steps=1, pool_size=8)
+    straight, _ = train(get_task("sudoku"), config, tmp_path / "a.pt")
+
+    def interrupt(step, loss, seconds):
+        if step == 2:
+            raise KeyboardInterrupt
+
+    try:
+        train(get_task("sudoku"), config, tmp_path / "b.pt", on_progress=interrupt)
+    except KeyboardInterrupt:
+        pass
+    assert torch.load(tmp_path / "b.pt", weights_only=False)["step"] == 2
+    resumed, metadata = train(get_task("sudoku"), config, tmp_path / "b.pt")
+    assert metadata["steps"] == 4
+    for a, b in zip(straight.parameters(), resumed.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_help_does_not_import_torch():
+    code = "import sys; from rmdm_cli.cli import app; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

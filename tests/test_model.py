@@ -1,0 +1,74 @@
+import pytest
+import torch
+
+from conftest import tiny_model
+from rmdm_cli.checkpoint import WeightsError, load_weights, save_weights
+from rmdm_cli.tasks.sudoku import parse_grid
+
+TOKENS = torch.tensor([parse_grid("003020600900305001001806400008102900700000008006708200002609500800203009005010300")])
+
+
+def test_forward_at_any_depth():
+    model = tiny_model(depth=2)
+    outputs = {depth: model(TOKENS, depth) for depth in (1, 2, 7)}
+    assert all(out.shape == (1, 81, 10) for out in outputs.values())
+    assert not torch.allclose(outputs[1], outputs[7])  # depth is used, not ignored
+    assert torch.equal(model(TOKENS), outputs[2])  # default: the trained depth
+
+
+def test_recursion_reinjects_the_input():
+    model = tiny_model()
+    x = model.embed(TOKENS)
+    h1 = model.recurse(x, torch.zeros_like(x), 1)
+    assert torch.allclose(model.recurse(x, h1, 1), model.recurse(x, torch.zeros_like(x), 2))
+    assert not torch.allclose(model.recurse(torch.zeros_like(x), h1, 1), model.recurse(x, h1, 1))
+
+
+def test_checkpoint_round_trip_gives_identical_logits(tmp_path):
+    model = tiny_model()
+    with torch.no_grad():  # the file stores 16 bits: compare against the same rounding
+        for parameter in model.parameters():
+            parameter.copy_(parameter.half().float())
+    path = tmp_path / "m.safetensors"
+    save_weights(path, model, "sudoku", {"steps": 3}, {"depth": 2, "steps": 8})
+    loaded, header = load_weights(path, "sudoku")
+    assert header["training"] == {"steps": 3} and header["config"]["width"] == 16
+    assert torch.equal(loaded(TOKENS, 3), model(TOKENS, 3))
+
+
+def test_weights_errors_name_the_file(tmp_path, tiny_weights):
+    cases = {}
+    cases["missing"] = (tmp_path / "none.safetensors", "no such weights file")
+    truncated = tmp_path / "truncated.safetensors"
+    truncated.write_bytes(tiny_weights.read_bytes()[:200])
+    cases["truncated"] = (truncated, "not a readable safetensors file")
+    garbage = tmp_path / "garbage.safetensors"
+    garbage.write_bytes(b"this is not a model")
+    cases["garbage"] = (garbage, "not a readable safetensors file")
+    from safetensors.torch import save_file
+
+    bare = tmp_path / "bare.safetensors"
+    save_file({"w": torch.zeros(2)}, str(bare))
+    cases["bare"] = (bare, "without rmdm metadata")
+    for path, message in cases.values():
+        with pytest.raises(WeightsError, match=message) as error:
+            load_weights(path, "sudoku")
+        assert str(path) in str(error.value)
+    with pytest.raises(WeightsError, match="for task 'sudoku', not 'countdown'"):
+        load_weights(tiny_weights, "countdown")
+
+
+def test_shape_mismatch_is_reported(tmp_path):
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    path = tmp_path / "m.safetensors"
+    save_weights(path, tiny_model(), "sudoku", {}, {"depth": 2, "steps": 8})
+    with safe_open(str(path), framework="pt") as handle:
+        header = json.loads(handle.metadata()["rmdm"])
+    header["config"]["mlp_ratio"] = 2
+    save_file(load_file(str(path)), str(path), metadata={"rmdm": json.dumps(header)})
+    with pytest.raises(WeightsError, match="has shape"):
+        load_weights(path, "sudoku")

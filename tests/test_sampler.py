@@ -1,0 +1,50 @@
+import pytest
+import torch
+
+from conftest import benchmark_lines, tiny_model
+from rmdm_cli.sampler import solve_tokens, unmask
+from rmdm_cli.tasks.sudoku import parse_grid
+
+PUZZLES = torch.tensor([parse_grid(line) for line in benchmark_lines("easy50.txt", 4)])
+
+
+@pytest.mark.parametrize("steps", [1, 5, 81])
+@pytest.mark.parametrize("order", ["confidence", "margin", "random"])
+def test_commits_everything_within_steps_and_keeps_givens(steps, order):
+    model = tiny_model()
+    states = list(unmask(model, PUZZLES, steps, depth=2, order=order, generator=torch.Generator().manual_seed(0)))
+    final = states[-1]
+    assert len(states) <= steps
+    assert (final.tokens != 0).all()
+    givens = PUZZLES != 0
+    assert torch.equal(final.tokens[givens], PUZZLES[givens])
+    open_counts = (PUZZLES == 0).sum(1)
+    rounds = torch.minimum(open_counts, torch.tensor(steps))  # one commit per round at least
+    assert torch.equal(final.forward_passes, rounds * 2)
+
+
+def test_states_only_ever_commit():
+    model = tiny_model()
+    previous = PUZZLES
+    for state in unmask(model, PUZZLES, 10, depth=1):
+        committed_before = previous != 0
+        assert torch.equal(state.tokens[committed_before], previous[committed_before])
+        assert (state.tokens != 0).sum() > (previous != 0).sum()
+        previous = state.tokens.clone()
+
+
+def test_finished_puzzles_leave_the_batch():
+    model = tiny_model()
+    almost = PUZZLES[0].clone()
+    from rmdm_cli.tasks.sudoku import solve_exact
+
+    (solution,) = solve_exact(almost.tolist())
+    full_but_one = torch.tensor(solution)
+    full_but_one[0] = 0
+    state = solve_tokens(model, torch.stack([full_but_one, PUZZLES[1]]), steps=40, depth=3)
+    assert state.forward_passes.tolist() == [3, 3 * 40]
+
+
+def test_rejects_zero_depth():
+    with pytest.raises(ValueError):
+        list(unmask(tiny_model(), PUZZLES, 4, depth=0))

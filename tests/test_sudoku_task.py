@@ -1,0 +1,99 @@
+import random
+
+import pytest
+import torch
+
+from conftest import benchmark_lines
+from rmdm_cli.tasks import PuzzleError
+from rmdm_cli.tasks.sudoku import Sudoku, augment, format_grid, is_solution, make_puzzle, parse_grid, random_grid, solve_exact
+
+EASY = "003020600900305001001806400008102900700000008006708200002609500800203009005010300"
+
+
+def test_parse_format_round_trip():
+    grid = parse_grid(EASY)
+    assert format_grid(grid, blank="0") == EASY
+    assert parse_grid(format_grid(grid)) == grid  # '.' blanks parse the same as '0'
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        (EASY[:-1], "expected 81 cells, got 80"),
+        (EASY + "1", "expected 81 cells, got 82"),
+        (EASY[:5] + "x" + EASY[6:], "unexpected character 'x'"),
+        ("11" + EASY[2:], "digit 1 appears twice in row 1"),
+        ("3" + EASY[1:], "digit 3 appears twice in row 1"),
+        (EASY[:9] + "9" + EASY[10:18] + "9" + EASY[19:], "digit 9 appears twice in column 1"),
+        (EASY[:19] + "3" + EASY[20:], "digit 3 appears twice in box 1"),
+    ],
+)
+def test_bad_lines_say_why(text, reason):
+    with pytest.raises(PuzzleError, match=reason):
+        parse_grid(text)
+
+
+def test_csv_records_pick_the_puzzle_column():
+    task = Sudoku()
+    kaggle = [(1, "quizzes,solutions"), (2, f"{EASY},{'1' * 81}")]
+    assert list(task.records(kaggle)) == [(2, EASY)]
+    extreme = [(1, "source,q,a,rating"), (2, f"src,{EASY},{'1' * 81},3")]
+    assert list(task.records(extreme)) == [(2, EASY)]
+    assert list(task.records([(1, EASY)])) == [(1, EASY)]
+
+
+def test_checker_accepts_only_correct_complete_grids():
+    puzzle = parse_grid(EASY)
+    (solution,) = solve_exact(puzzle)
+    assert is_solution(puzzle, solution)
+    swapped = list(solution)
+    free = [cell for cell in range(81) if not puzzle[cell]]
+    a, b = free[0], next(c for c in free if solution[c] != solution[free[0]] and c // 9 == free[0] // 9)
+    swapped[a], swapped[b] = swapped[b], swapped[a]
+    assert not is_solution(puzzle, swapped)  # column rule broken
+    changed_given = list(solution)
+    given = next(cell for cell in range(81) if puzzle[cell])
+    changed_given[given] = changed_given[given] % 9 + 1
+    assert not is_solution(puzzle, changed_given)
+    assert not is_solution(puzzle, solution[:80])
+    assert not Sudoku().check(puzzle, "0" * 81)
+
+
+@pytest.mark.parametrize("name", ["easy50.txt", "top95.txt", "hardest.txt", "17clue.txt"])
+def test_exact_solver_on_benchmark_puzzles(name):
+    for line in benchmark_lines(name, 3):
+        puzzle = parse_grid(line)
+        solutions = solve_exact(puzzle, limit=2)
+        assert len(solutions) == 1 and is_solution(puzzle, solutions[0])
+
+
+def test_generator_makes_unique_puzzles_in_the_clue_range():
+    rng = random.Random(0)
+    for _ in range(5):
+        puzzle, solution = make_puzzle(rng, 30, 36)
+        assert 30 <= sum(1 for d in puzzle if d) <= 36
+        assert solve_exact(puzzle, limit=2) == [solution]
+    grids = {random_grid(rng) for _ in range(20)}
+    assert len(grids) == 20 and all(is_solution([0] * 81, grid) for grid in grids)
+
+
+def test_generate_is_seeded():
+    task = Sudoku()
+    assert list(task.generate(3, seed=1)) == list(task.generate(3, seed=1))
+    assert list(task.generate(3, seed=1)) != list(task.generate(3, seed=2))
+
+
+def test_augmentation_keeps_grids_valid_and_varies_them():
+    rng = random.Random(0)
+    grids = torch.tensor([random_grid(rng)] * 16).view(16, 9, 9)
+    out = augment(grids, torch.Generator().manual_seed(0)).reshape(16, 81).tolist()
+    assert all(is_solution([0] * 81, grid) for grid in out)
+    assert len({tuple(grid) for grid in out}) == 16
+
+
+def test_training_batch_is_complete_grids():
+    task = Sudoku()
+    task.prepare_training(seed=0, pool_size=4)
+    targets, maskable = task.training_batch(8, torch.Generator().manual_seed(0))
+    assert targets.shape == maskable.shape == (8, 81) and maskable.all()
+    assert all(is_solution([0] * 81, grid) for grid in targets.tolist())
