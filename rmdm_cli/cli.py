@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from enum import Enum
@@ -11,6 +12,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from rmdm_cli.inputs import UsageError
 from rmdm_cli.tasks import TASK_NAMES
 
 console = Console(stderr=True, soft_wrap=True)  # everything but results goes to stderr; messages stay one line
@@ -26,10 +28,6 @@ app.add_typer(train_app, name="train")
 app.add_typer(generate_app, name="generate")
 
 WEIGHTS_DIR = Path(os.environ.get("RMDM_WEIGHTS_DIR", Path(__file__).resolve().parent.parent / "weights"))
-
-
-class UsageError(Exception):
-    """A user error: reported as one line, exit code 2."""
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -96,7 +94,9 @@ Order = Annotated[OrderChoice, typer.Option(help="Which masked cells a step comm
 
 def make_solve(task_name: str):
     def solve(
-        source: Annotated[Optional[str], typer.Argument(metavar="[PUZZLE | FILE | -]", help="A puzzle, a file of puzzles, or - for stdin (the default when stdin is piped).", show_default=False)] = None,
+        sources: Annotated[Optional[list[str]], typer.Argument(metavar="[PUZZLE... | FILE | -]", help="Puzzles, one file of puzzles, or - for stdin (the default when stdin is piped).", show_default=False)] = None,
+        numbers: Annotated[Optional[str], typer.Option(help="The numbers, e.g. --numbers 25 50 75 100 (or 25,50,75,100); with --target.", show_default=False)] = None,
+        target: Annotated[Optional[int], typer.Option(help="The target, with --numbers.", show_default=False)] = None,
         depth: Depth = None,
         steps: Steps = None,
         device: Device = DeviceChoice.auto,
@@ -109,16 +109,32 @@ def make_solve(task_name: str):
     ) -> None:
         from rmdm_cli.run import run_solve
 
-        if source is None and sys.stdin.isatty():
-            raise fail(f"no puzzle given: pass a puzzle, a file, or pipe puzzles on stdin (see rmdm solve {task_name} --help)")
         try:
-            code = run_solve(task_name, source, depth, steps, device.value, seed, weights, output_format.value, live, order.value, batch_size, console)
+            if numbers is not None or target is not None:
+                sources = [problem_from_options(numbers, target, sources or [])]
+            elif not sources and sys.stdin.isatty():
+                raise UsageError(f"no puzzle given: pass a puzzle, a file, or pipe puzzles on stdin (see rmdm solve {task_name} --help)")
+            code = run_solve(task_name, sources or [], depth, steps, device.value, seed, weights, output_format.value, live, order.value, batch_size, console)
         except UsageError as error:
             raise fail(str(error)) from None
         raise typer.Exit(code)
 
     solve.__doc__ = f"Solve {task_name} puzzles with the model: answers to stdout in input order; exit 0 all solved, 1 some unsolved, 2 bad input."
+    if task_name != "countdown":  # --numbers/--target only make sense for Countdown
+        signature = inspect.signature(solve, eval_str=True)
+        solve.__signature__ = signature.replace(parameters=[p for name, p in signature.parameters.items() if name not in ("numbers", "target")])
     return solve
+
+
+def problem_from_options(numbers: Optional[str], target: Optional[int], extra: list[str]) -> str:
+    """`--numbers 25 50 75 100 --target 842`: the shell splits the numbers, so the values after
+    the first arrive as positional arguments; join them back into `25,50,75,100,842`."""
+    if numbers is None or target is None:
+        raise UsageError("--numbers and --target go together")
+    values = numbers.replace(",", " ").split() + extra
+    if not all(value.isdigit() for value in values):
+        raise UsageError(f"--numbers: expected whole numbers, got {' '.join(values)!r}")
+    return ",".join(values + [str(target)])
 
 
 def make_eval(task_name: str):

@@ -7,6 +7,10 @@ from pathlib import Path
 from typing import IO, Iterator
 
 
+class UsageError(Exception):
+    """A user error: reported as one line, exit code 2."""
+
+
 def numbered_lines(stream: IO[bytes]) -> Iterator[tuple[int, str]]:
     """Yield (line number, text) for lines that are neither blank nor `#` comments.
 
@@ -19,15 +23,18 @@ def numbered_lines(stream: IO[bytes]) -> Iterator[tuple[int, str]]:
             yield line_no, text
 
 
-def open_source(source: str | None) -> tuple[str, Iterator[tuple[int, str]]]:
-    """Resolve PUZZLE | FILE | '-' | None (stdin) into (description, numbered lines)."""
-    if source is None or source == "-":
-        return "stdin", numbered_lines(sys.stdin.buffer)
-    path = Path(source)
-    if path.is_file():
-        def lines() -> Iterator[tuple[int, str]]:
-            with path.open("rb") as handle:
-                yield from numbered_lines(handle)
+def open_sources(sources: list[str]) -> Iterator[tuple[int, str]]:
+    """Numbered lines from [] or ['-'] (stdin), [FILE], or puzzle texts (numbered by position)."""
+    if not sources or sources == ["-"]:
+        return numbered_lines(sys.stdin.buffer)
+    if len(sources) == 1 and Path(sources[0]).is_file():
+        return _file_lines(Path(sources[0]))
+    for source in sources:
+        if source == "-" or Path(source).is_file():
+            raise UsageError("give either one FILE, -, or one or more puzzles, not a mix")
+    return iter(enumerate((source.strip() for source in sources), start=1))
 
-        return str(path), lines()
-    return "argument", iter([(1, source.strip())])
+
+def _file_lines(path: Path) -> Iterator[tuple[int, str]]:
+    with path.open("rb") as handle:
+        yield from numbered_lines(handle)

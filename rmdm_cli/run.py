@@ -14,8 +14,8 @@ import typer
 from rich.console import Console, Group
 from rich.text import Text
 
-from rmdm_cli.cli import UsageError, load_model
-from rmdm_cli.inputs import numbered_lines, open_source
+from rmdm_cli.cli import load_model
+from rmdm_cli.inputs import UsageError, numbered_lines, open_sources
 from rmdm_cli.solving import solve_batch
 from rmdm_cli.tasks import PuzzleError, Task, get_task
 
@@ -37,7 +37,7 @@ def parsed_batches(task: Task, lines, batch_size: int, console: Console, bad: li
         yield batch
 
 
-def run_solve(task_name, source, depth, steps, device, seed, weights, output_format, live, order, batch_size, console: Console) -> int:
+def run_solve(task_name, sources: list[str], depth, steps, device, seed, weights, output_format, live, order, batch_size, console: Console) -> int:
     task = get_task(task_name)
     torch.manual_seed(seed)
     model, header = load_model(task_name, weights, device)
@@ -45,7 +45,7 @@ def run_solve(task_name, source, depth, steps, device, seed, weights, output_for
     steps = steps or header["defaults"]["steps"]
     if live is None:
         live = sys.stdout.isatty() and console.is_terminal
-    _, lines = open_source(source)
+    lines = open_sources(sources)
     bad: list[int] = []
     unsolved = 0
     total = 0
@@ -69,18 +69,23 @@ def run_solve(task_name, source, depth, steps, device, seed, weights, output_for
                 answers = solve_batch(model, task, puzzles, depth, steps, order=order, seed=seed)
             for (line_no, text, puzzle), answer in zip(batch, answers):
                 total += 1
-                unsolved += not answer.solved
+                solvable = None
+                if not answer.solved:
+                    unsolved += 1
+                    solvable = task.solvable(puzzle)
+                    if solvable is not None:
+                        reason = "a solution exists" if solvable else "the problem has no solution"
+                        console.print(f"line {line_no}: not solved ({reason})", highlight=False)
                 if output_format == "jsonl":
                     record = {
                         "line": line_no,
-                        "puzzle": task.format_puzzle(puzzle),
-                        "solution": answer.answer,
+                        task.input_field: task.format_puzzle(puzzle),
+                        task.output_field: answer.answer,
                         "solved": answer.solved,
-                        "depth": depth,
-                        "steps": steps,
-                        "forward_passes": answer.forward_passes,
-                        "seconds": round(answer.seconds, 4),
                     }
+                    if solvable is not None:
+                        record["solvable"] = solvable
+                    record.update(depth=depth, steps=steps, forward_passes=answer.forward_passes, seconds=round(answer.seconds, 4))
                     print(json.dumps(record))
                 else:
                     print(answer.answer)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rmdm_cli.tasks.base import PuzzleError, Task
 
-TASK_NAMES = ("sudoku",)
+TASK_NAMES = ("sudoku", "countdown")
 
 
 def get_task(name: str) -> Task:
@@ -12,6 +12,10 @@ def get_task(name: str) -> Task:
         from rmdm_cli.tasks.sudoku import Sudoku
 
         return Sudoku()
+    if name == "countdown":
+        from rmdm_cli.tasks.countdown import Countdown
+
+        return Countdown()
     raise ValueError(f"unknown task {name!r}")
 
 

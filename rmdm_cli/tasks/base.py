@@ -19,6 +19,8 @@ class Task:
     seq_len: int  # tokens per encoded puzzle
     vocab_size: int  # token ids, mask included
     mask_token: int
+    input_field: str  # JSON Lines output: the field naming the puzzle
+    output_field: str  # ... and the field naming the model's answer
 
     def records(self, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
         """Turn numbered input lines into numbered puzzle texts (e.g. pick a CSV column)."""
@@ -42,6 +44,10 @@ class Task:
     def check(self, puzzle: Any, answer: str) -> bool:
         """The exact rules checker: True only for a correct answer."""
         raise NotImplementedError
+
+    def solvable(self, puzzle: Any) -> bool | None:
+        """Whether the puzzle has any solution (asked when the model fails); None if not decided."""
+        return None
 
     def render(self, puzzle: Any, tokens: Sequence[int], confidence: Sequence[float]) -> RenderableType:
         """A Rich view of a partly committed answer (mask tokens still open)."""

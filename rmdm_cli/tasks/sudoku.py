@@ -154,6 +154,8 @@ class Sudoku(Task):
     seq_len = 81
     vocab_size = 10  # mask + digits 1-9
     mask_token = 0
+    input_field = "puzzle"
+    output_field = "solution"
 
     def records(self, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
         """Plain 81-character lines, or CSV with a `quizzes` (Kaggle) or `q` (Sudoku-Extreme) column."""

@@ -1,0 +1,313 @@
+"""Countdown: combine k numbers (3-5), each exactly once, with + - * / into the target.
+
+Every intermediate result is a non-negative integer: subtraction is larger minus smaller,
+division only when exact. An answer is k-1 comma-separated equations, e.g.
+`86+28=114,31-13=18,114-18=96` for 86, 28, 13, 31 and target 96.
+
+Encoding: fixed-width slots rather than free text, so every digit has a fixed place and the
+model never has to align variable-length strings. Five 3-digit number slots and a 3-digit
+target (the prompt, never masked), then four equations of `a(4) op(1) b(4) c(4)` = 13
+tokens, numbers right-aligned and padded. Unused number and equation slots (k < 5) hold the
+pad token and are given, not predicted.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator, Sequence
+
+from rmdm_cli.tasks.base import PuzzleError, Task
+
+if TYPE_CHECKING:
+    import torch
+    from rich.console import RenderableType
+
+MASK, PAD = 0, 1
+DIGIT = 2  # token of digit d is DIGIT + d
+OPS = "+-*/"
+OP = 12  # token of OPS[i] is OP + i
+VOCAB_SIZE = 16
+
+MAX_NUMBERS = 5
+NUMBER_WIDTH = 3  # prompt numbers and target: 1-999
+VALUE_WIDTH = 4  # equation operands and results: 0-9999
+EQUATION_WIDTH = 3 * VALUE_WIDTH + 1
+PROMPT_LEN = (MAX_NUMBERS + 1) * NUMBER_WIDTH
+SEQ_LEN = PROMPT_LEN + (MAX_NUMBERS - 1) * EQUATION_WIDTH
+MAX_VALUE = 10**VALUE_WIDTH - 1
+
+# Training ranges (the reference recipe): numbers 1-99, targets 10-100.
+TRAIN_NUMBERS = (1, 99)
+TRAIN_TARGETS = (10, 100)
+EQUATION = re.compile(r"^(\d+)([-+*/])(\d+)=(\d+)$")
+
+
+def benchmark_targets() -> frozenset[int]:
+    """Every target in the shared Countdown benchmarks: excluded from training data so the
+    benchmarks measure held-out targets, as in the reference paper."""
+    folder = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks" / "countdown"
+    targets = set()
+    for path in sorted(folder.glob("*.jsonl")):
+        for line in path.read_text().splitlines():
+            if line.strip():
+                targets.add(int(json.loads(line)["input"].split(",")[-1]))
+    if not targets:
+        raise RuntimeError(f"no Countdown benchmark files under {folder}: cannot exclude their targets from training")
+    return frozenset(targets)
+
+
+def apply(a: int, op: str, b: int) -> int | None:
+    """The result of `a op b` under the rules, or None when the rules forbid it."""
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b if a >= b else None
+    if op == "*":
+        return a * b
+    if op == "/":
+        return a // b if b and a % b == 0 else None
+    return None
+
+
+def check_answer(numbers: Sequence[int], target: int, answer: str) -> bool:
+    """The exact checker: numbers used as a multiset, arithmetic redone, last result = target."""
+    available = Counter(numbers)
+    equations = answer.split(",") if answer else []
+    if len(equations) != len(numbers) - 1:
+        return False
+    result = None
+    for equation in equations:
+        match = EQUATION.match(equation.strip())
+        if not match:
+            return False
+        a, op, b, claimed = int(match[1]), match[2], int(match[3]), int(match[4])
+        available[a] -= 1
+        available[b] -= 1
+        if available[a] < 0 or available[b] < 0:
+            return False
+        result = apply(a, op, b)
+        if result is None or result != claimed:
+            return False
+        available[result] += 1
+    return result == target
+
+
+def solve_exact(numbers: Sequence[int], target: int, rng: random.Random | None = None) -> list[str] | None:
+    """Depth-first search for a solution (a list of equations), or None if there is none.
+
+    With `rng` the search order is shuffled, so the solution found is a random one.
+    """
+
+    def search(pool: list[int]) -> list[str] | None:
+        if len(pool) == 1:
+            return [] if pool[0] == target else None
+        pairs = [(i, j) for i in range(len(pool)) for j in range(i + 1, len(pool))]
+        if rng:
+            rng.shuffle(pairs)
+        for i, j in pairs:
+            a, b = max(pool[i], pool[j]), min(pool[i], pool[j])
+            rest = [pool[n] for n in range(len(pool)) if n not in (i, j)]
+            ops = list(OPS)
+            if rng:
+                rng.shuffle(ops)
+            for op in ops:
+                result = apply(a, op, b)
+                if result is None or result > MAX_VALUE:
+                    continue
+                found = search(rest + [result])
+                if found is not None:
+                    return [f"{a}{op}{b}={result}"] + found
+        return None
+
+    return search(list(numbers))
+
+
+class Problem(tuple):
+    """(numbers, target)."""
+
+    @property
+    def numbers(self) -> tuple[int, ...]:
+        return self[0]
+
+    @property
+    def target(self) -> int:
+        return self[1]
+
+
+def make_problem(numbers: Sequence[int], target: int) -> Problem:
+    if not 3 <= len(numbers) <= MAX_NUMBERS:
+        raise PuzzleError(f"expected 3 to {MAX_NUMBERS} numbers and a target, got {len(numbers)} numbers")
+    for number in numbers:
+        if not 1 <= number <= 999:
+            raise PuzzleError(f"number {number} is out of range (1-999)")
+    if not 1 <= target <= 999:
+        raise PuzzleError(f"target {target} is out of range (1-999)")
+    return Problem((tuple(numbers), target))
+
+
+def parse_problem(text: str) -> Problem:
+    """`n1,...,nk,target`, or a JSON object with "input" (that string) or "nums" and "target"."""
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError:
+            raise PuzzleError("line starts with '{' but is not valid JSON") from None
+        if not isinstance(record, dict):
+            raise PuzzleError("JSON line is not an object")
+        if "input" in record:
+            text = str(record["input"])
+        elif "nums" in record and "target" in record:
+            values = record["nums"]
+            if not isinstance(values, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in values) or not isinstance(record["target"], int):
+                raise PuzzleError('"nums" must be a list of integers and "target" an integer')
+            return make_problem(values, record["target"])
+        else:
+            raise PuzzleError('JSON line needs an "input" field or "nums" and "target" fields')
+    parts = [part.strip() for part in text.split(",")]
+    values = []
+    for part in parts:
+        if not part.isdigit() or not part.isascii():
+            raise PuzzleError(f"{part!r} is not a whole number (expected n1,...,nk,target)")
+        values.append(int(part))
+    return make_problem(values[:-1], values[-1])
+
+
+def digits(value: int, width: int) -> list[int]:
+    text = str(value)
+    return [PAD] * (width - len(text)) + [DIGIT + int(ch) for ch in text]
+
+
+def chars(tokens: Sequence[int]) -> str:
+    """Text of tokens: digits and operators as themselves, pad dropped, mask as `_`."""
+    out = []
+    for token in tokens:
+        if token == MASK:
+            out.append("_")
+        elif DIGIT <= token < DIGIT + 10:
+            out.append(str(token - DIGIT))
+        elif OP <= token < OP + 4:
+            out.append(OPS[token - OP])
+    return "".join(out)
+
+
+def equation_text(tokens: Sequence[int]) -> str:
+    """`a op b = c` from one 13-token equation slot; a canonical number where a field is all digits."""
+    fields = [chars(tokens[:VALUE_WIDTH]), chars(tokens[VALUE_WIDTH : VALUE_WIDTH + 1]), chars(tokens[VALUE_WIDTH + 1 : 2 * VALUE_WIDTH + 1]), chars(tokens[2 * VALUE_WIDTH + 1 :])]
+    a, op, b, c = (str(int(f)) if f.isdigit() else f for f in fields)
+    return f"{a}{op}{b}={c}"
+
+
+def encode_solution(problem: Problem, equations: Sequence[str]) -> list[int]:
+    tokens = Countdown().encode(problem)
+    for slot, equation in enumerate(equations):
+        a, op, b, c = EQUATION.match(equation).groups()
+        start = PROMPT_LEN + slot * EQUATION_WIDTH
+        tokens[start : start + EQUATION_WIDTH] = digits(int(a), VALUE_WIDTH) + [OP + OPS.index(op)] + digits(int(b), VALUE_WIDTH) + digits(int(c), VALUE_WIDTH)
+    return tokens
+
+
+def random_example(rng: random.Random, count: int, excluded: frozenset[int]) -> tuple[Problem, list[str]]:
+    """A solvable training problem with a random solution: random numbers and random valid
+    operations, kept when the final value is a training target that no benchmark uses."""
+    while True:
+        numbers = [rng.randint(*TRAIN_NUMBERS) for _ in range(count)]
+        pool = list(numbers)
+        equations = []
+        while len(pool) > 1:
+            i, j = rng.sample(range(len(pool)), 2)
+            a, b = max(pool[i], pool[j]), min(pool[i], pool[j])
+            op = rng.choice(OPS)
+            result = apply(a, op, b)
+            if result is None or result > MAX_VALUE:
+                continue
+            pool = [pool[n] for n in range(len(pool)) if n not in (i, j)] + [result]
+            equations.append(f"{a}{op}{b}={result}")
+        target = pool[0]
+        if TRAIN_TARGETS[0] <= target <= TRAIN_TARGETS[1] and target not in excluded:
+            return Problem((tuple(numbers), target)), equations
+
+
+class Countdown(Task):
+    name = "countdown"
+    layout = "sequence"
+    seq_len = SEQ_LEN
+    vocab_size = VOCAB_SIZE
+    mask_token = MASK
+    input_field = "input"
+    output_field = "output"
+
+    def parse(self, text: str) -> Problem:
+        return parse_problem(text)
+
+    def format_puzzle(self, problem: Problem) -> str:
+        return ",".join(map(str, problem.numbers + (problem.target,)))
+
+    def encode(self, problem: Problem) -> list[int]:
+        numbers = list(problem.numbers) + [None] * (MAX_NUMBERS - len(problem.numbers))
+        tokens = []
+        for number in numbers:
+            tokens += [PAD] * NUMBER_WIDTH if number is None else digits(number, NUMBER_WIDTH)
+        tokens += digits(problem.target, NUMBER_WIDTH)
+        used = len(problem.numbers) - 1
+        tokens += [MASK] * (used * EQUATION_WIDTH) + [PAD] * ((MAX_NUMBERS - 1 - used) * EQUATION_WIDTH)
+        return tokens
+
+    def decode(self, problem: Problem, tokens: Sequence[int]) -> str:
+        slots = [tokens[PROMPT_LEN + i * EQUATION_WIDTH : PROMPT_LEN + (i + 1) * EQUATION_WIDTH] for i in range(len(problem.numbers) - 1)]
+        return ",".join(equation_text(slot) for slot in slots)
+
+    def check(self, problem: Problem, answer: str) -> bool:
+        return check_answer(problem.numbers, problem.target, answer)
+
+    def solvable(self, problem: Problem) -> bool:
+        return solve_exact(problem.numbers, problem.target) is not None
+
+    def render(self, problem: Problem, tokens: Sequence[int], confidence: Sequence[float]) -> RenderableType:
+        from rich.text import Text
+
+        view = Text()
+        view.append(f"numbers {' '.join(map(str, problem.numbers))}  target {problem.target}\n", style="bold")
+        for slot in range(len(problem.numbers) - 1):
+            start = PROMPT_LEN + slot * EQUATION_WIDTH
+            for position in range(start, start + EQUATION_WIDTH):
+                if position == start + 2 * VALUE_WIDTH + 1:
+                    view.append(" = ", style="dim")
+                token = tokens[position]
+                if token == MASK:
+                    view.append("·", style="dim")
+                elif token != PAD:
+                    view.append(chars([token]), style="green" if confidence[position] >= 0.9 else "yellow")
+            view.append("\n")
+        return view
+
+    _excluded: frozenset[int] = frozenset()
+
+    def prepare_training(self, seed: int, pool_size: int) -> None:
+        self._excluded = benchmark_targets()
+
+    def training_batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Fresh random problems with 3-5 numbers (seeded from `generator`, so resumable)."""
+        import torch
+
+        rng = random.Random(int(torch.randint(1 << 62, (1,), generator=generator)))
+        rows, maskable = [], []
+        for _ in range(batch_size):
+            count = rng.randint(3, MAX_NUMBERS)
+            problem, equations = random_example(rng, count, self._excluded)
+            rows.append(encode_solution(problem, equations))
+            used = (count - 1) * EQUATION_WIDTH
+            maskable.append([False] * PROMPT_LEN + [True] * used + [False] * (SEQ_LEN - PROMPT_LEN - used))
+        return torch.tensor(rows), torch.tensor(maskable)
+
+    def generate(self, count: int, seed: int, numbers: int = 4) -> Iterator[str]:
+        """Solvable problems in the training distribution (their targets avoid the benchmarks')."""
+        rng = random.Random(f"countdown-problems-{seed}")
+        excluded = benchmark_targets()
+        for _ in range(count):
+            problem, _ = random_example(rng, numbers, excluded)
+            yield self.format_puzzle(problem)
