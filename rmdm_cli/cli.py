@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from rmdm_cli.inputs import UsageError
-from rmdm_cli.tasks import TASK_NAMES
+from rmdm_cli.tasks import TASK_NAMES, get_task_class
 
 console = Console(stderr=True, soft_wrap=True)  # everything but results goes to stderr; messages stay one line
 
@@ -161,45 +161,49 @@ def make_eval(task_name: str):
     return evaluate
 
 
-for _name in TASK_NAMES:
-    solve_app.command(_name)(make_solve(_name))
-    eval_app.command(_name)(make_eval(_name))
 
 
-@train_app.command("sudoku")
-def train_sudoku(
-    width: Annotated[int, typer.Option(help="Hidden size.")] = 128,
-    heads: Annotated[int, typer.Option(help="Attention heads.")] = 4,
-    n_layers: Annotated[int, typer.Option("--layers", help="Distinct blocks in the recursed stack.")] = 2,
-    depth: Annotated[int, typer.Option(min=1, help="Recursion depth during training.")] = 4,
-    grad_iterations: Annotated[int, typer.Option(min=1, help="Loss on the last this many iterations; earlier ones run under no_grad.")] = 1,
-    batch_size: Annotated[int, typer.Option(min=1, help="Examples per optimizer step.")] = 128,
-    train_steps: Annotated[int, typer.Option(min=1, help="Optimizer steps.")] = 5000,
-    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 2e-3,
-    warmup_steps: Annotated[int, typer.Option(min=0, help="Linear learning-rate warmup steps.")] = 200,
-    mask_min: Annotated[float, typer.Option(help="Lowest per-example mask ratio.")] = 0.1,
-    mask_max: Annotated[float, typer.Option(help="Highest per-example mask ratio.")] = 0.85,
-    pool_size: Annotated[int, typer.Option(min=1, help="Random complete grids generated for training.")] = 20000,
-    seed: Annotated[int, typer.Option(help="Seed for data, batches and initial weights.")] = 0,
-    threads: Annotated[int, typer.Option(min=0, help="CPU threads (0: torch's default).")] = 0,
-    out: Annotated[Path, typer.Option(help="Where to write the final weights.")] = Path("weights/sudoku.safetensors"),
-    state: Annotated[Optional[Path], typer.Option(help="Resumable training state [default: runs/<out name>.state.pt]; an existing one is resumed.")] = None,
-    eval_count: Annotated[int, typer.Option(min=0, help="Held-out generated puzzles (30-36 clues) solved after training; the result goes into the metadata.")] = 200,
-    default_steps: Annotated[int, typer.Option(min=1, help="Denoising steps stored as the default for `rmdm solve`.")] = 81,
-) -> None:
-    """Train a Sudoku model from scratch on generated grids and write self-describing weights."""
-    from rmdm_cli.run import run_train
-    from rmdm_cli.train import TrainConfig
+def make_train(task_name: str):
+    def train_task(
+        width: Annotated[int, typer.Option(help="Hidden size.")] = 128,
+        heads: Annotated[int, typer.Option(help="Attention heads.")] = 4,
+        n_layers: Annotated[int, typer.Option("--layers", help="Distinct blocks in the recursed stack.")] = 2,
+        depth: Annotated[int, typer.Option(min=1, help="Recursion depth during training.")] = 4,
+        grad_iterations: Annotated[int, typer.Option(min=1, help="Loss on the last this many iterations; earlier ones run under no_grad.")] = 1,
+        batch_size: Annotated[int, typer.Option(min=1, help="Examples per optimizer step.")] = 128,
+        train_steps: Annotated[int, typer.Option(min=1, help="Optimizer steps.")] = 5000,
+        lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 2e-3,
+        warmup_steps: Annotated[int, typer.Option(min=0, help="Linear learning-rate warmup steps.")] = 200,
+        mask_min: Annotated[float, typer.Option(help="Lowest per-example mask ratio.")] = 0.1,
+        mask_max: Annotated[float, typer.Option(help="Highest per-example mask ratio.")] = 0.85,
+        pool_size: Annotated[int, typer.Option(min=1, help="Complete answers generated up front to draw batches from (Sudoku grids).")] = 20000,
+        seed: Annotated[int, typer.Option(help="Seed for data, batches and initial weights.")] = 0,
+        threads: Annotated[int, typer.Option(min=0, help="CPU threads (0: torch's default).")] = 0,
+        out: Annotated[Path, typer.Option(help="Where to write the final weights.")] = Path(f"weights/{task_name}.safetensors"),
+        state: Annotated[Optional[Path], typer.Option(help="Resumable training state [default: runs/<out name>.state.pt]; an existing one is resumed.", show_default=False)] = None,
+        eval_count: Annotated[int, typer.Option(min=0, help="Held-out generated puzzles solved after training; the result goes into the metadata.")] = 200,
+    ) -> None:
+        from rmdm_cli.run import run_train
+        from rmdm_cli.train import TrainConfig
 
-    config = TrainConfig(
-        width=width, heads=heads, n_layers=n_layers, depth=depth, grad_iterations=grad_iterations,
-        batch_size=batch_size, train_steps=train_steps, lr=lr, warmup_steps=warmup_steps, mask_min=mask_min, mask_max=mask_max,
-        pool_size=pool_size, seed=seed, threads=threads,
-    )
-    try:
-        run_train("sudoku", config, out, state or Path("runs") / f"{out.stem}.state.pt", eval_count, default_steps, console)
-    except UsageError as error:
-        raise fail(str(error)) from None
+        config = TrainConfig(
+            width=width, heads=heads, n_layers=n_layers, depth=depth, grad_iterations=grad_iterations,
+            batch_size=batch_size, train_steps=train_steps, lr=lr, warmup_steps=warmup_steps, mask_min=mask_min,
+            mask_max=mask_max, pool_size=pool_size, seed=seed, threads=threads,
+        )
+        try:
+            run_train(task_name, config, out, state or Path("runs") / f"{out.stem}.state.pt", eval_count, console)
+        except UsageError as error:
+            raise fail(str(error)) from None
+
+    train_task.__doc__ = f"Train a {task_name} model from scratch on generated data and write self-describing weights (Ctrl-C saves; rerun to resume)."
+    overrides = get_task_class(task_name).train_defaults
+    if overrides:  # the task's own recipe defaults, shown in --help
+        signature = inspect.signature(train_task, eval_str=True)
+        train_task.__signature__ = signature.replace(
+            parameters=[p.replace(default=overrides.get(name, p.default)) for name, p in signature.parameters.items()]
+        )
+    return train_task
 
 
 @generate_app.command("sudoku")
@@ -219,6 +223,25 @@ def generate_sudoku(
         raise fail(f"--clues: expected MIN-MAX with 17 <= MIN <= MAX <= 81, got {clues!r}") from None
     for puzzle in Sudoku().generate(count, seed, clues=(low, high)):
         print(puzzle, flush=True)
+
+
+for _name in TASK_NAMES:
+    solve_app.command(_name)(make_solve(_name))
+    eval_app.command(_name)(make_eval(_name))
+    train_app.command(_name)(make_train(_name))
+
+
+@generate_app.command("countdown")
+def generate_countdown(
+    count: Annotated[int, typer.Option(min=1, help="Problems to generate.")] = 100,
+    seed: Annotated[int, typer.Option(help="Generator seed.")] = 1,
+    numbers: Annotated[int, typer.Option(min=3, max=5, help="Numbers per problem.")] = 4,
+) -> None:
+    """Print solvable Countdown problems (n1,...,nk,target), targets avoiding the benchmarks'."""
+    from rmdm_cli.tasks.countdown import Countdown
+
+    for problem in Countdown().generate(count, seed, numbers=numbers):
+        print(problem, flush=True)
 
 
 def main() -> None:

@@ -172,7 +172,7 @@ def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, we
         Console().print(table)
 
 
-def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, default_steps: int, console: Console) -> None:
+def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, console: Console) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from rmdm_cli.checkpoint import save_weights
@@ -180,6 +180,7 @@ def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, d
     from rmdm_cli.train import train
 
     task = get_task(task_name)
+    default_steps = task.seq_len  # at most one token committed per step: the most careful schedule
     with Progress(
         TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.4f}"),
         TimeElapsedColumn(), TimeRemainingColumn(), console=console,

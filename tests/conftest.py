@@ -15,9 +15,12 @@ def benchmark_lines(name: str, count: int) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")][:count]
 
 
-def tiny_model(seed: int = 0, depth: int = 2) -> RecursiveDenoiser:
+def tiny_model(seed: int = 0, depth: int = 2, task: str = "sudoku") -> RecursiveDenoiser:
+    from rmdm_cli.tasks import get_task
+
+    spec = get_task(task)
     torch.manual_seed(seed)
-    config = ModelConfig(vocab_size=10, seq_len=81, layout="sudoku", width=16, heads=2, n_layers=1, depth=depth)
+    config = ModelConfig(vocab_size=spec.vocab_size, seq_len=spec.seq_len, layout=spec.layout, width=16, heads=2, n_layers=1, depth=depth)
     return RecursiveDenoiser(config).eval()
 
 
@@ -26,4 +29,11 @@ def tiny_weights(tmp_path_factory) -> Path:
     """A random-weight Sudoku checkpoint: exercises every code path, solves nothing."""
     path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
     save_weights(path, tiny_model(), "sudoku", {"note": "random weights for tests"}, {"depth": 2, "steps": 8})
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_countdown_weights(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("weights") / "tiny-countdown.safetensors"
+    save_weights(path, tiny_model(task="countdown"), "countdown", {"note": "random weights for tests"}, {"depth": 2, "steps": 6})
     return path

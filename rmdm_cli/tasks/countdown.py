@@ -240,6 +240,8 @@ class Countdown(Task):
     mask_token = MASK
     input_field = "input"
     output_field = "output"
+    # The whole answer starts masked at inference, so training must see fully masked answers.
+    train_defaults = {"mask_min": 0.05, "mask_max": 1.0}
 
     def parse(self, text: str) -> Problem:
         return parse_problem(text)

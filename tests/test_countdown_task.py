@@ -1,0 +1,131 @@
+import json
+import random
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from conftest import BENCHMARKS
+from rmdm_cli.cli import app
+from rmdm_cli.tasks import PuzzleError
+from rmdm_cli.tasks.countdown import (
+    PROMPT_LEN,
+    Countdown,
+    benchmark_targets,
+    check_answer,
+    encode_solution,
+    parse_problem,
+    random_example,
+    solve_exact,
+)
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["86,28,13,31,96", '{"input": "86,28,13,31,96", "output": "x"}', '{"nums": [86, 28, 13, 31], "target": 96}', " 86, 28,13,31 ,96 "],
+)
+def test_parse_every_form(text):
+    problem = parse_problem(text)
+    assert problem.numbers == (86, 28, 13, 31) and problem.target == 96
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("1,2,3", "expected 3 to 5 numbers"),
+        ("1,2,3,4,5,6,7", "expected 3 to 5 numbers and a target, got 6 numbers"),
+        ("1,2,0,10", "number 0 is out of range"),
+        ("1,2,1000,10", "number 1000 is out of range"),
+        ("1,2,3.5,10", "'3.5' is not a whole number"),
+        ("1,2,-3,10", "'-3' is not a whole number"),
+        ("1,2,3,0", "target 0 is out of range"),
+        ("a,b,c,d", "'a' is not a whole number"),
+        ("{oops", "not valid JSON"),
+        ('{"nums": [1, 2, 3]}', 'needs an "input" field'),
+        ('{"nums": [1, "2", 3], "target": 4}', "must be a list of integers"),
+    ],
+)
+def test_bad_problems_say_why(text, reason):
+    with pytest.raises(PuzzleError, match=reason):
+        parse_problem(text)
+
+
+def test_checker_accepts_right_and_rejects_wrong_answers():
+    numbers, target = (86, 28, 13, 31), 96
+    assert check_answer(numbers, target, "86+28=114,31-13=18,114-18=96")
+    assert check_answer(numbers, target, "28+86=114,31-13=18,114-18=96")  # operand order is free
+    assert not check_answer(numbers, target, "86+86=172,31-13=18,172-18=154")  # reused number
+    assert not check_answer(numbers, target, "86+28=115,31-13=18,115-18=97")  # wrong arithmetic
+    assert not check_answer(numbers, target, "86+28=114,13-31=0,114-18=96")  # negative intermediate
+    assert not check_answer((7, 2, 3), 6, "7/2=3,3+3=6")  # fractional division
+    assert not check_answer(numbers, target, "86+28=114,31-13=18,114+18=132")  # wrong final value
+    assert not check_answer(numbers, target, "86+28=114,114-18=96")  # too few equations, 13 and 31 unused
+    assert not check_answer(numbers, target, "")
+
+
+def test_exact_solver():
+    assert check_answer((1, 2, 3), 9, ",".join(solve_exact((1, 2, 3), 9)))
+    assert solve_exact((1, 1, 1), 50) is None  # unsolvable
+    assert Countdown().solvable(parse_problem("2,3,5,25")) and not Countdown().solvable(parse_problem("1,1,1,50"))
+    for line in (BENCHMARKS / "countdown" / "cd4_test.jsonl").read_text().splitlines()[:5]:
+        problem = parse_problem(line)
+        assert check_answer(problem.numbers, problem.target, ",".join(solve_exact(problem.numbers, problem.target)))
+
+
+def test_benchmark_answers_pass_the_checker():
+    for name in ("cd3_test.jsonl", "cd4_test.jsonl", "cd5_test.jsonl"):
+        for line in (BENCHMARKS / "countdown" / name).read_text().splitlines()[:50]:
+            record = json.loads(line)
+            problem = parse_problem(record["input"])
+            assert check_answer(problem.numbers, problem.target, record["output"])
+
+
+def test_training_generator_never_emits_a_benchmark_target():
+    excluded = benchmark_targets()
+    assert {96, 14, 43} <= excluded
+    rng = random.Random(0)
+    for _ in range(2000):
+        problem, equations = random_example(rng, rng.randint(3, 5), excluded)
+        assert problem.target not in excluded and 10 <= problem.target <= 100
+        assert check_answer(problem.numbers, problem.target, ",".join(equations))
+
+
+def test_encoding_round_trip_and_training_batch():
+    task = Countdown()
+    problem = parse_problem("86,28,13,31,96")
+    equations = ["86+28=114", "31-13=18", "114-18=96"]
+    tokens = encode_solution(problem, equations)
+    assert len(tokens) == task.seq_len and task.decode(problem, tokens) == ",".join(equations)
+    assert tokens[:PROMPT_LEN] == task.encode(problem)[:PROMPT_LEN]
+    task.prepare_training(seed=0, pool_size=1)
+    targets, maskable = task.training_batch(16, torch.Generator().manual_seed(0))
+    assert targets.shape == maskable.shape == (16, task.seq_len)
+    assert not maskable[:, :PROMPT_LEN].any() and maskable.any(1).all()
+
+
+def test_cli_solve_countdown_jsonl(tiny_countdown_weights):
+    text = "86,28,13,31,96\n1,1,1,50\n1,2\n"
+    result = runner.invoke(app, ["solve", "countdown", "--weights", str(tiny_countdown_weights), "--format", "jsonl"], input=text)
+    assert result.exit_code == 2  # line 3 is bad
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["line"] for r in records] == [1, 2]
+    assert records[0]["input"] == "86,28,13,31,96" and "output" in records[0]
+    assert [r.get("solvable") for r in records] == [True, False]  # the random model fails both
+    assert "line 3: expected 3 to 5 numbers" in result.stderr
+    assert "line 2: not solved (the problem has no solution)" in result.stderr
+
+
+def test_cli_numbers_and_target_options(tiny_countdown_weights):
+    result = runner.invoke(app, ["solve", "countdown", "--weights", str(tiny_countdown_weights), "--format", "jsonl", "--numbers", "25", "50", "75", "100", "--target", "842"])
+    record = json.loads(result.stdout)
+    assert record["input"] == "25,50,75,100,842" and result.exit_code == 1
+    missing = runner.invoke(app, ["solve", "countdown", "--weights", str(tiny_countdown_weights), "--numbers", "1,2,3"])
+    assert missing.exit_code == 2 and "--numbers and --target go together" in missing.stderr
+
+
+def test_cli_generate_countdown():
+    result = runner.invoke(app, ["generate", "countdown", "--count", "3", "--numbers", "5"])
+    problems = [parse_problem(line) for line in result.stdout.splitlines()]
+    assert len(problems) == 3 and all(len(p.numbers) == 5 and Countdown().solvable(p) for p in problems)
