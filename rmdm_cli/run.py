@@ -92,6 +92,9 @@ def run_solve(task_name, sources: list[str], depth, steps, device, seed, weights
             sys.stdout.flush()
             if progress:
                 progress.update(progress_id, advance=len(batch), solved=total - unsolved)
+    except KeyboardInterrupt:  # what was finished is already printed and flushed
+        console.print(f"interrupted after {total} puzzles", highlight=False)
+        return 130
     finally:
         if progress:
             progress.stop()
@@ -169,7 +172,7 @@ def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, we
             else:
                 table.add_row(*(str(value) for value in row.values()))
     if not as_json:
-        Console().print(table)
+        Console(width=None if sys.stdout.isatty() else 120).print(table)  # no truncated names in files
 
 
 def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, console: Console) -> None:

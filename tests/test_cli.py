@@ -132,3 +132,21 @@ def test_train_resumes_after_interrupt(tmp_path, monkeypatch):
 def test_help_does_not_import_torch():
     code = "import sys; from rmdm_cli.cli import app; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_damaged_weights_and_missing_cuda_exit_2_without_traceback(tmp_path, monkeypatch):
+    garbage = tmp_path / "garbage.safetensors"
+    garbage.write_bytes(b"\x00\x01not weights")
+    result = runner.invoke(app, ["solve", "sudoku", "--weights", str(garbage), EASY[0]])
+    assert result.exit_code == 2 and f"{garbage}: not a readable safetensors file" in result.stderr
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    result = runner.invoke(app, ["solve", "sudoku", "--device", "cuda", EASY[0]])
+    assert result.exit_code == 2 and "CUDA is not available" in result.stderr
+
+
+def test_multiple_puzzle_arguments(tiny_weights):
+    result = solve(tiny_weights, "--format", "jsonl", EASY[0], "123", EASY[1])
+    assert result.exit_code == 2 and "line 2: expected 81 cells, got 3" in result.stderr
+    assert [json.loads(line)["line"] for line in result.stdout.splitlines()] == [1, 3]

@@ -1,0 +1,64 @@
+"""Property tests: no input makes the CLI raise, and `solved` is never claimed falsely."""
+
+import json
+
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from conftest import benchmark_lines, tiny_model
+from rmdm_cli.cli import app
+from rmdm_cli.solving import solve_batch
+from rmdm_cli.tasks import PuzzleError
+from rmdm_cli.tasks.sudoku import Sudoku, is_solution
+
+runner = CliRunner()
+EASY = benchmark_lines("easy50.txt", 50)
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def count_lines(text: bytes) -> tuple[int, int]:
+    """(good, bad) puzzle lines, judged line by line as the CLI must."""
+    task, good, bad = Sudoku(), 0, 0
+    for raw in text.split(b"\n"):
+        line = raw.decode("utf-8", errors="replace").strip()
+        if line and not line.startswith("#"):
+            try:
+                task.parse(line)
+                good += 1
+            except PuzzleError:
+                bad += 1
+    return good, bad
+
+
+mutated_puzzle = st.builds(
+    lambda base, position, char: base[:position] + char + base[position + 1 :],
+    st.sampled_from(EASY),
+    st.integers(0, 80),
+    st.sampled_from(list("0123456789.x \t")),
+)
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.binary(max_size=100), mutated_puzzle.map(str.encode)), min_size=1, max_size=6))
+def test_any_input_answers_exactly_the_good_lines(tiny_weights, chunks):
+    data = b"\n".join(chunks) + b"\n"
+    result = runner.invoke(app, ["solve", "sudoku", "--weights", str(tiny_weights), "--steps", "2", "--depth", "1"], input=data)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.stderr
+    good, bad = count_lines(data)
+    assert len(result.stdout.splitlines()) == good
+    assert result.exit_code == 2 if bad or not good else result.exit_code in (0, 1)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 2**31), st.integers(1, 6), st.integers(1, 3))
+def test_solved_only_when_the_checker_agrees(seed, steps, depth):
+    task = Sudoku()
+    puzzles = [task.parse(line) for line in EASY]
+    answers = solve_batch(tiny_model(seed=seed % 100), task, puzzles, depth=depth, steps=steps)
+    for puzzle, answer in zip(puzzles, answers):
+        grid = [int(ch) for ch in answer.answer]
+        assert answer.solved == is_solution(puzzle, grid)
+        assert all(given == 0 or given == digit for given, digit in zip(puzzle, grid))
