@@ -90,6 +90,7 @@ class FormatChoice(str, Enum):
 Device = Annotated[DeviceChoice, typer.Option(help="Where to run the model.")]
 Weights = Annotated[Optional[Path], typer.Option(help="Weights file [default: weights/TASK.safetensors].", dir_okay=False)]
 Order = Annotated[OrderChoice, typer.Option(help="Which masked cells a step commits first.")]
+Threshold = Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Adaptive steps: also commit every cell whose confidence reaches this; --steps stays the upper bound.", show_default=False)]
 
 
 def make_solve(task_name: str):
@@ -105,6 +106,7 @@ def make_solve(task_name: str):
         output_format: Annotated[FormatChoice, typer.Option("--format", help="text: one answer a line; jsonl: one object a puzzle.")] = FormatChoice.text,
         live: Annotated[Optional[bool], typer.Option("--live/--no-live", help="Live view of the refinement [default: when solving one puzzle on a terminal].", show_default=False)] = None,
         order: Order = OrderChoice.confidence,
+        threshold: Threshold = None,
         batch_size: Annotated[int, typer.Option(min=1, help="Puzzles solved together.")] = 256,
     ) -> None:
         from rmdm_cli.run import run_solve
@@ -114,7 +116,7 @@ def make_solve(task_name: str):
                 sources = [problem_from_options(numbers, target, sources or [])]
             elif not sources and sys.stdin.isatty():
                 raise UsageError(f"no puzzle given: pass a puzzle, a file, or pipe puzzles on stdin (see rmdm solve {task_name} --help)")
-            code = run_solve(task_name, sources or [], depth, steps, device.value, seed, weights, output_format.value, live, order.value, batch_size, console)
+            code = run_solve(task_name, sources or [], depth, steps, device.value, seed, weights, output_format.value, live, order.value, threshold, batch_size, console)
         except UsageError as error:
             raise fail(str(error)) from None
         raise typer.Exit(code)
@@ -146,6 +148,7 @@ def make_eval(task_name: str):
         device: Device = DeviceChoice.auto,
         weights: Weights = None,
         order: Order = OrderChoice.confidence,
+        threshold: Threshold = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
     ) -> None:
         from rmdm_cli.run import run_eval
@@ -153,7 +156,7 @@ def make_eval(task_name: str):
         try:
             depths = int_list(depth, "--depth") if depth else None
             steps_list = int_list(steps, "--steps") if steps else None
-            run_eval(task_name, files, depths, steps_list, limit, device.value, weights, order.value, as_json, console)
+            run_eval(task_name, files, depths, steps_list, limit, device.value, weights, order.value, threshold, as_json, console)
         except UsageError as error:
             raise fail(str(error)) from None
 

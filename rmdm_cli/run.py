@@ -37,7 +37,7 @@ def parsed_batches(task: Task, lines, batch_size: int, console: Console, bad: li
         yield batch
 
 
-def run_solve(task_name, sources: list[str], depth, steps, device, seed, weights, output_format, live, order, batch_size, console: Console) -> int:
+def run_solve(task_name, sources: list[str], depth, steps, device, seed, weights, output_format, live, order, threshold, batch_size, console: Console) -> int:
     task = get_task(task_name)
     torch.manual_seed(seed)
     model, header = load_model(task_name, weights, device)
@@ -64,9 +64,9 @@ def run_solve(task_name, sources: list[str], depth, steps, device, seed, weights
         for batch in itertools.chain([first] if first else [], [second] if second else [], batches):
             puzzles = [puzzle for _, _, puzzle in batch]
             if single and live:
-                answers = solve_live(model, task, puzzles[0], depth, steps, order, seed, console)
+                answers = solve_live(model, task, puzzles[0], depth, steps, order, seed, threshold, console)
             else:
-                answers = solve_batch(model, task, puzzles, depth, steps, order=order, seed=seed)
+                answers = solve_batch(model, task, puzzles, depth, steps, order=order, seed=seed, threshold=threshold)
             for (line_no, text, puzzle), answer in zip(batch, answers):
                 total += 1
                 solvable = None
@@ -105,7 +105,7 @@ def run_solve(task_name, sources: list[str], depth, steps, device, seed, weights
     return 1 if unsolved else 0
 
 
-def solve_live(model, task: Task, puzzle, depth: int, steps: int, order: str, seed: int, console: Console):
+def solve_live(model, task: Task, puzzle, depth: int, steps: int, order: str, seed: int, threshold, console: Console):
     """Solve one puzzle while showing every denoising step; the final view stays on screen."""
     from rich.live import Live
 
@@ -115,6 +115,7 @@ def solve_live(model, task: Task, puzzle, depth: int, steps: int, order: str, se
     device = next(model.parameters()).device
     tokens = torch.tensor([task.encode(puzzle)], dtype=torch.long, device=device)
     blank = [0.0] * len(tokens[0])
+    to_fill = (tokens[0] == model.config.mask_token).tolist()
 
     def view(tokens_row, confidence_row, caption: str):
         return Group(task.render(puzzle, tokens_row, confidence_row), Text(caption, style="dim"))
@@ -123,19 +124,21 @@ def solve_live(model, task: Task, puzzle, depth: int, steps: int, order: str, se
     final_tokens, passes = tokens[0].tolist(), 0
     generator = torch.Generator().manual_seed(seed)
     with Live(view(final_tokens, blank, f"step 0/{steps} · depth {depth}"), console=console, refresh_per_second=20) as screen:
-        for state in unmask(model, tokens, steps, depth, order=order, generator=generator):
+        for state in unmask(model, tokens, steps, depth, order=order, generator=generator, threshold=threshold):
             final_tokens = state.tokens[0].tolist()
             confidence = state.confidence[0].tolist()
             passes = int(state.forward_passes[0])
             open_count = final_tokens.count(model.config.mask_token)
-            screen.update(view(final_tokens, confidence, f"step {state.step}/{steps} · depth {depth} · {open_count} open · mean confidence {sum(confidence) / len(confidence):.3f}"))
+            filled = [c for c, free, token in zip(confidence, to_fill, final_tokens) if free and token != model.config.mask_token]
+            mean = sum(filled) / max(1, len(filled))
+            screen.update(view(final_tokens, confidence, f"step {state.step}/{steps} · depth {depth} · {open_count} open · mean confidence {mean:.3f}"))
     answer = task.decode(puzzle, final_tokens)
     solved = task.check(puzzle, answer)
     console.print("[green]solved[/]" if solved else "[red]not solved[/] (the answer breaks a rule)", f"· {passes} forward passes · {time.perf_counter() - started:.2f} s", highlight=False)
     return [Answer(answer, solved, passes, time.perf_counter() - started)]
 
 
-def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, weights, order, as_json: bool, console: Console) -> None:
+def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, weights, order, threshold, as_json: bool, console: Console) -> None:
     from rich.table import Table
 
     from rmdm_cli.solving import solve_all
@@ -145,7 +148,7 @@ def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, we
     depths = depths or [header["defaults"]["depth"]]
     steps_list = steps_list or [header["defaults"]["steps"]]
     table = Table(title=f"{task_name} · {model.parameter_count():,} parameters", title_justify="left")
-    for column in ("set", "puzzles", "depth", "steps", "solved %", "forward passes", "puzzles/s"):
+    for column in ("set", "puzzles", "depth", "steps", "threshold", "solved %", "forward passes", "puzzles/s"):
         table.add_column(column, justify="left" if column == "set" else "right")
     for path in files:
         with path.open("rb") as handle:
@@ -156,13 +159,14 @@ def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, we
         puzzles = puzzles[:limit] if limit else puzzles
         for depth, steps in itertools.product(depths, steps_list):
             started = time.perf_counter()
-            answers = solve_all(model, task, puzzles, depth, steps, order=order)
+            answers = solve_all(model, task, puzzles, depth, steps, order=order, threshold=threshold)
             seconds = time.perf_counter() - started
             row = {
                 "set": path.name,
                 "puzzles": len(puzzles),
                 "depth": depth,
                 "steps": steps,
+                "threshold": threshold,
                 "solved_pct": round(100 * sum(a.solved for a in answers) / max(1, len(answers)), 2),
                 "mean_forward_passes": round(sum(a.forward_passes for a in answers) / max(1, len(answers)), 1),
                 "puzzles_per_s": round(len(answers) / seconds, 2),
@@ -170,7 +174,7 @@ def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, we
             if as_json:
                 print(json.dumps(row), flush=True)
             else:
-                table.add_row(*(str(value) for value in row.values()))
+                table.add_row(*("-" if value is None else str(value) for value in row.values()))
     if not as_json:
         Console(width=None if sys.stdout.isatty() else 120).print(table)  # no truncated names in files
 

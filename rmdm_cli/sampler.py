@@ -34,8 +34,13 @@ def unmask(
     depth: int,
     order: str = "confidence",
     generator: torch.Generator | None = None,
+    threshold: float | None = None,
 ) -> Iterator[SamplerState]:
-    """Yield the state after every round; the last state is fully committed."""
+    """Yield the state after every round; the last state is fully committed.
+
+    With `threshold`, a round also commits every open token whose probability reaches it, so
+    easy puzzles finish in fewer rounds; `steps` stays the upper bound.
+    """
     if steps < 1 or depth < 1:
         raise ValueError("steps and depth must be at least 1")
     mask_token = model.config.mask_token
@@ -67,6 +72,8 @@ def unmask(
         quota = (open_active.sum(1) + rounds_left - 1) // rounds_left  # (A,)
         rank = score.argsort(1, descending=True).argsort(1)  # (A, T): 0 = most confident
         commit = (rank < quota[:, None]) & open_active
+        if threshold is not None:
+            commit |= open_active & (best_prob >= threshold)
         rows = tokens[active]
         rows[commit] = prediction[commit]
         tokens[active] = rows

@@ -29,6 +29,7 @@ def solve_batch(
     steps: int,
     order: str = "confidence",
     seed: int = 0,
+    threshold: float | None = None,
     on_state: Callable[[SamplerState], None] | None = None,
 ) -> list[Answer]:
     """Solve a batch of parsed puzzles together; `on_state` sees every intermediate state."""
@@ -37,7 +38,7 @@ def solve_batch(
     tokens = torch.tensor([task.encode(puzzle) for puzzle in puzzles], dtype=torch.long, device=device)
     generator = torch.Generator().manual_seed(seed)
     state = None
-    for state in unmask(model, tokens, steps, depth, order=order, generator=generator):
+    for state in unmask(model, tokens, steps, depth, order=order, generator=generator, threshold=threshold):
         if on_state:
             on_state(state)
     final = tokens if state is None else state.tokens

@@ -48,3 +48,11 @@ def test_finished_puzzles_leave_the_batch():
 def test_rejects_zero_depth():
     with pytest.raises(ValueError):
         list(unmask(tiny_model(), PUZZLES, 4, depth=0))
+
+
+def test_threshold_commits_confident_cells_early():
+    model = tiny_model()
+    everything = list(unmask(model, PUZZLES, 50, depth=1, threshold=0.0))
+    assert len(everything) == 1 and (everything[-1].tokens != 0).all()
+    never = list(unmask(model, PUZZLES, 50, depth=1, threshold=1.0))
+    assert len(never) == 50  # no cell is certain: one quota per round, as without a threshold
