@@ -110,13 +110,15 @@ def make_solve(task_name: str):
         batch_size: Annotated[int, typer.Option(min=1, help="Puzzles solved together.")] = 256,
     ) -> None:
         from rmdm_cli.run import run_solve
+        from rmdm_cli.solving import Decoding
 
         try:
             if numbers is not None or target is not None:
                 sources = [problem_from_options(numbers, target, sources or [])]
             elif not sources and sys.stdin.isatty():
                 raise UsageError(f"no puzzle given: pass a puzzle, a file, or pipe puzzles on stdin (see rmdm solve {task_name} --help)")
-            code = run_solve(task_name, sources or [], depth, steps, device.value, seed, weights, output_format.value, live, order.value, threshold, batch_size, console)
+            decoding = Decoding(depth, steps, order.value, threshold, seed)
+            code = run_solve(task_name, sources or [], decoding, weights, device.value, output_format.value, live, batch_size, console)
         except UsageError as error:
             raise fail(str(error)) from None
         raise typer.Exit(code)
@@ -152,11 +154,12 @@ def make_eval(task_name: str):
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
     ) -> None:
         from rmdm_cli.run import run_eval
+        from rmdm_cli.solving import Decoding
 
         try:
             depths = int_list(depth, "--depth") if depth else None
             steps_list = int_list(steps, "--steps") if steps else None
-            run_eval(task_name, files, depths, steps_list, limit, device.value, weights, order.value, threshold, as_json, console)
+            run_eval(task_name, files, depths, steps_list, limit, device.value, weights, Decoding(order=order.value, threshold=threshold), as_json, console)
         except UsageError as error:
             raise fail(str(error)) from None
 

@@ -6,6 +6,7 @@ import itertools
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
@@ -16,7 +17,7 @@ from rich.text import Text
 
 from rmdm_cli.cli import load_model
 from rmdm_cli.inputs import UsageError, numbered_lines, open_sources
-from rmdm_cli.solving import solve_batch
+from rmdm_cli.solving import Decoding, solve_batch
 from rmdm_cli.tasks import PuzzleError, Task, get_task
 
 
@@ -37,12 +38,10 @@ def parsed_batches(task: Task, lines, batch_size: int, console: Console, bad: li
         yield batch
 
 
-def run_solve(task_name, sources: list[str], depth, steps, device, seed, weights, output_format, live, order, threshold, batch_size, console: Console) -> int:
+def run_solve(task_name, sources: list[str], decoding: Decoding, weights, device, output_format, live, batch_size, console: Console) -> int:
     task = get_task(task_name)
-    torch.manual_seed(seed)
     model, header = load_model(task_name, weights, device)
-    depth = depth or header["defaults"]["depth"]
-    steps = steps or header["defaults"]["steps"]
+    decoding = decoding.with_defaults(header["defaults"])
     if live is None:
         live = sys.stdout.isatty() and console.is_terminal
     lines = open_sources(sources)
@@ -64,9 +63,9 @@ def run_solve(task_name, sources: list[str], depth, steps, device, seed, weights
         for batch in itertools.chain([first] if first else [], [second] if second else [], batches):
             puzzles = [puzzle for _, _, puzzle in batch]
             if single and live:
-                answers = solve_live(model, task, puzzles[0], depth, steps, order, seed, threshold, console)
+                answers = solve_live(model, task, puzzles[0], decoding, console)
             else:
-                answers = solve_batch(model, task, puzzles, depth, steps, order=order, seed=seed, threshold=threshold)
+                answers = solve_batch(model, task, puzzles, decoding)
             for (line_no, text, puzzle), answer in zip(batch, answers):
                 total += 1
                 solvable = None
@@ -85,7 +84,7 @@ def run_solve(task_name, sources: list[str], depth, steps, device, seed, weights
                     }
                     if solvable is not None:
                         record["solvable"] = solvable
-                    record.update(depth=depth, steps=steps, forward_passes=answer.forward_passes, seconds=round(answer.seconds, 4))
+                    record.update(depth=decoding.depth, steps=decoding.steps, forward_passes=answer.forward_passes, seconds=round(answer.seconds, 4))
                     print(json.dumps(record))
                 else:
                     print(answer.answer)
@@ -105,7 +104,7 @@ def run_solve(task_name, sources: list[str], depth, steps, device, seed, weights
     return 1 if unsolved else 0
 
 
-def solve_live(model, task: Task, puzzle, depth: int, steps: int, order: str, seed: int, threshold, console: Console):
+def solve_live(model, task: Task, puzzle, decoding: Decoding, console: Console):
     """Solve one puzzle while showing every denoising step; the final view stays on screen."""
     from rich.live import Live
 
@@ -122,9 +121,10 @@ def solve_live(model, task: Task, puzzle, depth: int, steps: int, order: str, se
 
     started = time.perf_counter()
     final_tokens, passes = tokens[0].tolist(), 0
-    generator = torch.Generator().manual_seed(seed)
+    depth, steps = decoding.depth, decoding.steps
+    generator = torch.Generator().manual_seed(decoding.seed)
     with Live(view(final_tokens, blank, f"step 0/{steps} · depth {depth}"), console=console, refresh_per_second=20) as screen:
-        for state in unmask(model, tokens, steps, depth, order=order, generator=generator, threshold=threshold):
+        for state in unmask(model, tokens, steps, depth, order=decoding.order, generator=generator, threshold=decoding.threshold):
             final_tokens = state.tokens[0].tolist()
             confidence = state.confidence[0].tolist()
             passes = int(state.forward_passes[0])
@@ -138,7 +138,7 @@ def solve_live(model, task: Task, puzzle, depth: int, steps: int, order: str, se
     return [Answer(answer, solved, passes, time.perf_counter() - started)]
 
 
-def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, weights, order, threshold, as_json: bool, console: Console) -> None:
+def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, weights, decoding: Decoding, as_json: bool, console: Console) -> None:
     from rich.table import Table
 
     from rmdm_cli.solving import solve_all
@@ -159,14 +159,14 @@ def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, we
         puzzles = puzzles[:limit] if limit else puzzles
         for depth, steps in itertools.product(depths, steps_list):
             started = time.perf_counter()
-            answers = solve_all(model, task, puzzles, depth, steps, order=order, threshold=threshold)
+            answers = solve_all(model, task, puzzles, replace(decoding, depth=depth, steps=steps))
             seconds = time.perf_counter() - started
             row = {
                 "set": path.name,
                 "puzzles": len(puzzles),
                 "depth": depth,
                 "steps": steps,
-                "threshold": threshold,
+                "threshold": decoding.threshold,
                 "solved_pct": round(100 * sum(a.solved for a in answers) / max(1, len(answers)), 2),
                 "mean_forward_passes": round(sum(a.forward_passes for a in answers) / max(1, len(answers)), 1),
                 "puzzles_per_s": round(len(answers) / seconds, 2),
@@ -208,7 +208,7 @@ def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, c
             raise typer.Exit(130) from None
     if eval_count:
         puzzles = [task.parse(text) for text in task.generate(eval_count, seed=10_000 + config.seed)]
-        answers = solve_all(model, task, puzzles, config.depth, default_steps)
+        answers = solve_all(model, task, puzzles, Decoding(config.depth, default_steps))
         solved = sum(answer.solved for answer in answers) / len(answers)
         metadata["held_out"] = {"puzzles": eval_count, "generator_seed": 10_000 + config.seed, "depth": config.depth, "steps": default_steps, "solved_pct": round(100 * solved, 2)}
         console.print(f"held-out generated puzzles: {100 * solved:.1f}% solved", highlight=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
 import torch
@@ -11,6 +11,20 @@ import torch
 from rmdm_cli.model import RecursiveDenoiser
 from rmdm_cli.sampler import SamplerState, unmask
 from rmdm_cli.tasks import Task
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """How the sampler runs; depth and steps left None take the weights' stored defaults."""
+
+    depth: int | None = None  # block-stack applications per denoising step
+    steps: int | None = None  # denoising rounds (upper bound with a threshold)
+    order: str = "confidence"  # which open tokens a round commits first
+    threshold: float | None = None  # also commit every open token at least this confident
+    seed: int = 0  # for the random commit order
+
+    def with_defaults(self, defaults: dict) -> "Decoding":
+        return replace(self, depth=self.depth or defaults["depth"], steps=self.steps or defaults["steps"])
 
 
 @dataclass
@@ -25,20 +39,17 @@ def solve_batch(
     model: RecursiveDenoiser,
     task: Task,
     puzzles: Sequence[Any],
-    depth: int,
-    steps: int,
-    order: str = "confidence",
-    seed: int = 0,
-    threshold: float | None = None,
+    decoding: Decoding,
     on_state: Callable[[SamplerState], None] | None = None,
 ) -> list[Answer]:
     """Solve a batch of parsed puzzles together; `on_state` sees every intermediate state."""
     device = next(model.parameters()).device
     started = time.perf_counter()
     tokens = torch.tensor([task.encode(puzzle) for puzzle in puzzles], dtype=torch.long, device=device)
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(decoding.seed)
     state = None
-    for state in unmask(model, tokens, steps, depth, order=order, generator=generator, threshold=threshold):
+    sampler = unmask(model, tokens, decoding.steps, decoding.depth, order=decoding.order, generator=generator, threshold=decoding.threshold)
+    for state in sampler:
         if on_state:
             on_state(state)
     final = tokens if state is None else state.tokens
@@ -51,8 +62,8 @@ def solve_batch(
     return answers
 
 
-def solve_all(model, task: Task, puzzles: Sequence[Any], depth: int, steps: int, batch_size: int = 256, **options) -> list[Answer]:
+def solve_all(model, task: Task, puzzles: Sequence[Any], decoding: Decoding, batch_size: int = 256) -> list[Answer]:
     answers: list[Answer] = []
     for start in range(0, len(puzzles), batch_size):
-        answers += solve_batch(model, task, puzzles[start : start + batch_size], depth, steps, **options)
+        answers += solve_batch(model, task, puzzles[start : start + batch_size], decoding)
     return answers
