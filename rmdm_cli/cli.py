@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from rmdm_cli.inputs import UsageError
+from rmdm_cli.errors import UsageError
 from rmdm_cli.tasks import TASK_NAMES, get_task_class
 
 console = Console(stderr=True, soft_wrap=True)  # everything but results goes to stderr; messages stay one line
@@ -68,8 +68,6 @@ def int_list(text: str, option: str) -> list[int]:
     return values
 
 
-Depth = Annotated[Optional[int], typer.Option(min=1, help="Recursion depth: block-stack applications per step [default: from the weights].")]
-Steps = Annotated[Optional[int], typer.Option(min=1, help="Denoising steps (rounds of committing) [default: from the weights].")]
 class DeviceChoice(str, Enum):
     auto = "auto"
     cpu = "cpu"
@@ -87,6 +85,8 @@ class FormatChoice(str, Enum):
     jsonl = "jsonl"
 
 
+Depth = Annotated[Optional[int], typer.Option(min=1, help="Recursion depth: block-stack applications per step [default: from the weights].")]
+Steps = Annotated[Optional[int], typer.Option(min=1, help="Denoising steps (rounds of committing) [default: from the weights].")]
 Device = Annotated[DeviceChoice, typer.Option(help="Where to run the model.")]
 Weights = Annotated[Optional[Path], typer.Option(help="Weights file [default: weights/TASK.safetensors].", dir_okay=False)]
 Order = Annotated[OrderChoice, typer.Option(help="Which masked cells a step commits first.")]

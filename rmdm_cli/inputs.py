@@ -6,9 +6,7 @@ import sys
 from pathlib import Path
 from typing import IO, Iterator
 
-
-class UsageError(Exception):
-    """A user error: reported as one line, exit code 2."""
+from rmdm_cli.errors import UsageError
 
 
 def numbered_lines(stream: IO[bytes]) -> Iterator[tuple[int, str]]:

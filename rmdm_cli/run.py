@@ -16,17 +16,18 @@ from rich.console import Console, Group
 from rich.text import Text
 
 from rmdm_cli.cli import load_model
-from rmdm_cli.inputs import UsageError, numbered_lines, open_sources
+from rmdm_cli.errors import UsageError
+from rmdm_cli.inputs import numbered_lines, open_sources
 from rmdm_cli.solving import Decoding, solve_batch
 from rmdm_cli.tasks import PuzzleError, Task, get_task
 
 
-def parsed_batches(task: Task, lines, batch_size: int, console: Console, bad: list[int]) -> Iterator[list[tuple[int, str, object]]]:
-    """Batches of (line, text, puzzle); bad lines are reported as met and counted in `bad`."""
+def parsed_batches(task: Task, lines, batch_size: int, console: Console, bad: list[int]) -> Iterator[list[tuple[int, object]]]:
+    """Batches of (line number, puzzle); bad lines are reported as met and counted in `bad`."""
     batch = []
     for line_no, text in task.records(lines):
         try:
-            batch.append((line_no, text, task.parse(text)))
+            batch.append((line_no, task.parse(text)))
         except PuzzleError as error:
             console.print(f"[bold red]error:[/] line {line_no}: {error}", highlight=False)
             bad.append(line_no)
@@ -61,12 +62,12 @@ def run_solve(task_name, sources: list[str], decoding: Decoding, weights, device
         progress.start()
     try:
         for batch in itertools.chain([first] if first else [], [second] if second else [], batches):
-            puzzles = [puzzle for _, _, puzzle in batch]
+            puzzles = [puzzle for _, puzzle in batch]
             if single and live:
                 answers = solve_live(model, task, puzzles[0], decoding, console)
             else:
                 answers = solve_batch(model, task, puzzles, decoding)
-            for (line_no, text, puzzle), answer in zip(batch, answers):
+            for (line_no, puzzle), answer in zip(batch, answers):
                 total += 1
                 solvable = None
                 if not answer.solved:
@@ -153,7 +154,7 @@ def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, we
     for path in files:
         with path.open("rb") as handle:
             bad: list[int] = []
-            puzzles = [puzzle for batch in parsed_batches(task, numbered_lines(handle), 1 << 30, console, bad) for _, _, puzzle in batch]
+            puzzles = [puzzle for batch in parsed_batches(task, numbered_lines(handle), 1 << 30, console, bad) for _, puzzle in batch]
         if bad:
             raise UsageError(f"{path}: {len(bad)} bad lines")
         puzzles = puzzles[:limit] if limit else puzzles

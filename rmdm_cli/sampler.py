@@ -15,9 +15,6 @@ import torch
 
 from rmdm_cli.model import RecursiveDenoiser
 
-ORDERS = ("confidence", "margin", "random")
-
-
 @dataclass
 class SamplerState:
     step: int  # rounds run so far
@@ -36,7 +33,8 @@ def unmask(
     generator: torch.Generator | None = None,
     threshold: float | None = None,
 ) -> Iterator[SamplerState]:
-    """Yield the state after every round; the last state is fully committed.
+    """Yield the state after every round; the last state is fully committed. The state's
+    tensors are updated in place by later rounds: clone what you keep.
 
     With `threshold`, a round also commits every open token whose probability reaches it, so
     easy puzzles finish in fewer rounds; `steps` stays the upper bound.
@@ -84,13 +82,3 @@ def unmask(
         forward_passes[active] += depth
         yield SamplerState(step + 1, tokens, confidence, forward_passes)
 
-
-def solve_tokens(model: RecursiveDenoiser, tokens: torch.Tensor, steps: int, depth: int, **options) -> SamplerState:
-    """Run the sampler to the end and return its final state."""
-    state = None
-    for state in unmask(model, tokens, steps, depth, **options):
-        pass
-    if state is None:  # nothing was masked
-        zero = torch.zeros(tokens.shape[0], dtype=torch.long, device=tokens.device)
-        return SamplerState(0, tokens, torch.ones(tokens.shape, device=tokens.device), zero)
-    return state

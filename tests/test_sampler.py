@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from conftest import benchmark_lines, tiny_model
-from rmdm_cli.sampler import solve_tokens, unmask
+from rmdm_cli.sampler import unmask
 from rmdm_cli.tasks.sudoku import parse_grid
 
 PUZZLES = torch.tensor([parse_grid(line) for line in benchmark_lines("easy50.txt", 4)])
@@ -41,7 +41,7 @@ def test_finished_puzzles_leave_the_batch():
     (solution,) = solve_exact(almost.tolist())
     full_but_one = torch.tensor(solution)
     full_but_one[0] = 0
-    state = solve_tokens(model, torch.stack([full_but_one, PUZZLES[1]]), steps=40, depth=3)
+    state = list(unmask(model, torch.stack([full_but_one, PUZZLES[1]]), steps=40, depth=3))[-1]
     assert state.forward_passes.tolist() == [3, 3 * 40]
 
 
