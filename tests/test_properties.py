@@ -62,3 +62,36 @@ def test_solved_only_when_the_checker_agrees(seed, steps, depth):
         grid = [int(ch) for ch in answer.answer]
         assert answer.solved == is_solution(puzzle, grid)
         assert all(given == 0 or given == digit for given, digit in zip(puzzle, grid))
+
+
+def count_countdown_lines(text: bytes) -> tuple[int, int]:
+    from rmdm_cli.tasks.countdown import parse_problem
+
+    good = bad = 0
+    for raw in text.split(b"\n"):
+        line = raw.decode("utf-8", errors="replace").strip()
+        if line and not line.startswith("#"):
+            try:
+                parse_problem(line)
+                good += 1
+            except PuzzleError:
+                bad += 1
+    return good, bad
+
+
+countdown_line = st.one_of(
+    st.lists(st.integers(-5, 1200), min_size=1, max_size=7).map(lambda values: ",".join(map(str, values))),
+    st.builds(lambda text, position, char: text[:position] + char + text[position + 1 :], st.just("86,28,13,31,96"), st.integers(0, 13), st.sampled_from(list("0123456789,.-x {}"))),
+)
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.binary(max_size=60), countdown_line.map(str.encode)), min_size=1, max_size=5))
+def test_any_countdown_input_answers_exactly_the_good_lines(tiny_countdown_weights, chunks):
+    data = b"\n".join(chunks) + b"\n"
+    result = runner.invoke(app, ["solve", "countdown", "--weights", str(tiny_countdown_weights), "--steps", "2", "--depth", "1"], input=data)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.stderr
+    good, bad = count_countdown_lines(data)
+    assert len(result.stdout.splitlines()) == good
+    assert result.exit_code == 2 if bad or not good else result.exit_code in (0, 1)
