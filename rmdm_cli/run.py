@@ -22,10 +22,11 @@ from rmdm_cli.solving import Decoding, solve_batch
 from rmdm_cli.tasks import PuzzleError, Task, get_task
 
 
-def parsed_batches(task: Task, lines, batch_size: int, console: Console, bad: list[int]) -> Iterator[list[tuple[int, object]]]:
-    """Batches of (line number, puzzle); bad lines are reported as met and counted in `bad`."""
+def parsed_batches(task: Task, records, batch_size: int, console: Console, bad: list[int]) -> Iterator[list[tuple[int, object]]]:
+    """Batches of (line number, puzzle) from (line number, text) records; bad lines are
+    reported as met and counted in `bad`."""
     batch = []
-    for line_no, text in task.records(lines):
+    for line_no, text in records:
         try:
             batch.append((line_no, task.parse(text)))
         except PuzzleError as error:
@@ -49,7 +50,7 @@ def run_solve(task_name, sources: list[str], decoding: Decoding, weights, device
     bad: list[int] = []
     unsolved = 0
     total = 0
-    batches = parsed_batches(task, lines, batch_size, console, bad)
+    batches = parsed_batches(task, task.records(lines), batch_size, console, bad)
     first = next(batches, [])
     second = next(batches, None)
     single = len(first) == 1 and second is None
@@ -133,10 +134,11 @@ def solve_live(model, task: Task, puzzle, decoding: Decoding, console: Console):
             filled = [c for c, free, token in zip(confidence, to_fill, final_tokens) if free and token != model.config.mask_token]
             mean = sum(filled) / max(1, len(filled))
             screen.update(view(final_tokens, confidence, f"step {state.step}/{steps} · depth {depth} · {open_count} open · mean confidence {mean:.3f}"))
+    seconds = time.perf_counter() - started
     answer = task.decode(puzzle, final_tokens)
     solved = task.check(puzzle, answer)
-    console.print("[green]solved[/]" if solved else "[red]not solved[/] (the answer breaks a rule)", f"· {passes} forward passes · {time.perf_counter() - started:.2f} s", highlight=False)
-    return [Answer(answer, solved, passes, time.perf_counter() - started)]
+    console.print("[green]solved[/]" if solved else "[red]not solved[/] (the answer breaks a rule)", f"· {passes} forward passes · {seconds:.2f} s", highlight=False)
+    return [Answer(answer, solved, passes, seconds)]
 
 
 def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, weights, decoding: Decoding, as_json: bool, console: Console) -> None:
@@ -154,10 +156,10 @@ def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, we
     for path in files:
         with path.open("rb") as handle:
             bad: list[int] = []
-            puzzles = [puzzle for batch in parsed_batches(task, numbered_lines(handle), 1 << 30, console, bad) for _, puzzle in batch]
+            records = itertools.islice(task.records(numbered_lines(handle)), limit)  # limit None: all
+            puzzles = [puzzle for batch in parsed_batches(task, records, 1 << 30, console, bad) for _, puzzle in batch]
         if bad:
             raise UsageError(f"{path}: {len(bad)} bad lines")
-        puzzles = puzzles[:limit] if limit else puzzles
         for depth, steps in itertools.product(depths, steps_list):
             started = time.perf_counter()
             answers = solve_all(model, task, puzzles, replace(decoding, depth=depth, steps=steps))
