@@ -166,8 +166,6 @@ def train(
         "examples": step * config.batch_size,
         "train_seconds": round(seconds, 1),
         "threads": torch.get_num_threads(),
-        "data": f"{config.pool_size} random complete grids from a randomized search (seed {config.seed}), "
-        "each batch relabelled and transformed by random symmetries; per-example mask ratio "
-        f"U({config.mask_min}, {config.mask_max})",
+        "data": f"{task.data_recipe(config.seed, config.pool_size)}; per-example mask ratio U({config.mask_min}, {config.mask_max})",
     }
     return model, metadata

@@ -129,3 +129,9 @@ def test_cli_generate_countdown():
     result = runner.invoke(app, ["generate", "countdown", "--count", "3", "--numbers", "5"])
     problems = [parse_problem(line) for line in result.stdout.splitlines()]
     assert len(problems) == 3 and all(len(p.numbers) == 5 and Countdown().solvable(p) for p in problems)
+
+
+def test_data_recipe_names_the_exclusion():
+    task = Countdown()
+    task.prepare_training(seed=0, pool_size=1)
+    assert f"{len(benchmark_targets())} targets excluded" in task.data_recipe(0, 1)

@@ -57,6 +57,10 @@ class Task:
     def prepare_training(self, seed: int, pool_size: int) -> None:
         """Build whatever training_batch draws from."""
 
+    def data_recipe(self, seed: int, pool_size: int) -> str:
+        """One sentence on where the training data comes from, for the weights' metadata."""
+        raise NotImplementedError
+
     def training_batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """(targets (B, T), maskable (B, T)): complete answers and which tokens may be masked."""
         raise NotImplementedError

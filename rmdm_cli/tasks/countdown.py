@@ -306,6 +306,13 @@ class Countdown(Task):
             maskable.append([False] * PROMPT_LEN + [True] * used + [False] * (SEQ_LEN - PROMPT_LEN - used))
         return torch.tensor(rows), torch.tensor(maskable)
 
+    def data_recipe(self, seed: int, pool_size: int) -> str:
+        return (
+            f"fresh random problems every batch (seed {seed}): 3-5 numbers uniform in 1-99 combined by random valid "
+            f"operations (intermediates up to {MAX_VALUE}), kept when the result is a target in 10-100 that no "
+            f"benchmark file uses ({len(self._excluded or benchmark_targets())} targets excluded)"
+        )
+
     def generate(self, count: int, seed: int, numbers: int = 4) -> Iterator[str]:
         """Solvable problems in the training distribution (their targets avoid the benchmarks')."""
         rng = random.Random(f"countdown-problems-{seed}")

@@ -240,6 +240,9 @@ class Sudoku(Task):
         rng = random.Random(f"sudoku-train-{seed}")
         self._pool = torch.tensor([random_grid(rng) for _ in range(pool_size)], dtype=torch.long).view(-1, 9, 9)
 
+    def data_recipe(self, seed: int, pool_size: int) -> str:
+        return f"{pool_size} random complete grids from a randomized search (seed {seed}), each batch relabelled and transformed by random symmetries"
+
     def generate(self, count: int, seed: int, clues: tuple[int, int] = (30, 36)) -> Iterator[str]:
         """Unique-solution puzzles with clues[0]..clues[1] clues, from a seed stream that
         training (which draws complete grids from "sudoku-train-*") never uses."""
