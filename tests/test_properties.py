@@ -1,8 +1,5 @@
 """Property tests: no input makes the CLI raise, and `solved` is never claimed falsely."""
 
-import json
-
-import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -11,6 +8,7 @@ from conftest import benchmark_lines, tiny_model
 from rmdm_cli.cli import app
 from rmdm_cli.solving import Decoding, solve_batch
 from rmdm_cli.tasks import PuzzleError
+from rmdm_cli.tasks.countdown import Countdown
 from rmdm_cli.tasks.sudoku import Sudoku, is_solution
 
 runner = CliRunner()
@@ -18,9 +16,9 @@ EASY = benchmark_lines("easy50.txt", 50)
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-def count_lines(text: bytes) -> tuple[int, int]:
+def count_lines(task, text: bytes) -> tuple[int, int]:
     """(good, bad) puzzle lines, judged line by line as the CLI must."""
-    task, good, bad = Sudoku(), 0, 0
+    good = bad = 0
     for raw in text.split(b"\n"):
         line = raw.decode("utf-8", errors="replace").strip()
         if line and not line.startswith("#"):
@@ -30,6 +28,15 @@ def count_lines(text: bytes) -> tuple[int, int]:
             except PuzzleError:
                 bad += 1
     return good, bad
+
+
+def assert_answers_exactly_the_good_lines(task, weights, data: bytes) -> None:
+    result = runner.invoke(app, ["solve", task.name, "--weights", str(weights), "--steps", "2", "--depth", "1"], input=data)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.stderr
+    good, bad = count_lines(task, data)
+    assert len(result.stdout.splitlines()) == good
+    assert result.exit_code == 2 if bad or not good else result.exit_code in (0, 1)
 
 
 mutated_puzzle = st.builds(
@@ -43,13 +50,7 @@ mutated_puzzle = st.builds(
 @SETTINGS
 @given(st.lists(st.one_of(st.binary(max_size=100), mutated_puzzle.map(str.encode)), min_size=1, max_size=6))
 def test_any_input_answers_exactly_the_good_lines(tiny_weights, chunks):
-    data = b"\n".join(chunks) + b"\n"
-    result = runner.invoke(app, ["solve", "sudoku", "--weights", str(tiny_weights), "--steps", "2", "--depth", "1"], input=data)
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert "Traceback" not in result.stderr
-    good, bad = count_lines(data)
-    assert len(result.stdout.splitlines()) == good
-    assert result.exit_code == 2 if bad or not good else result.exit_code in (0, 1)
+    assert_answers_exactly_the_good_lines(Sudoku(), tiny_weights, b"\n".join(chunks) + b"\n")
 
 
 @settings(max_examples=10, deadline=None)
@@ -64,21 +65,6 @@ def test_solved_only_when_the_checker_agrees(seed, steps, depth):
         assert all(given == 0 or given == digit for given, digit in zip(puzzle, grid))
 
 
-def count_countdown_lines(text: bytes) -> tuple[int, int]:
-    from rmdm_cli.tasks.countdown import parse_problem
-
-    good = bad = 0
-    for raw in text.split(b"\n"):
-        line = raw.decode("utf-8", errors="replace").strip()
-        if line and not line.startswith("#"):
-            try:
-                parse_problem(line)
-                good += 1
-            except PuzzleError:
-                bad += 1
-    return good, bad
-
-
 countdown_line = st.one_of(
     st.lists(st.integers(-5, 1200), min_size=1, max_size=7).map(lambda values: ",".join(map(str, values))),
     st.builds(lambda text, position, char: text[:position] + char + text[position + 1 :], st.just("86,28,13,31,96"), st.integers(0, 13), st.sampled_from(list("0123456789,.-x {}"))),
@@ -88,10 +74,4 @@ countdown_line = st.one_of(
 @SETTINGS
 @given(st.lists(st.one_of(st.binary(max_size=60), countdown_line.map(str.encode)), min_size=1, max_size=5))
 def test_any_countdown_input_answers_exactly_the_good_lines(tiny_countdown_weights, chunks):
-    data = b"\n".join(chunks) + b"\n"
-    result = runner.invoke(app, ["solve", "countdown", "--weights", str(tiny_countdown_weights), "--steps", "2", "--depth", "1"], input=data)
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert "Traceback" not in result.stderr
-    good, bad = count_countdown_lines(data)
-    assert len(result.stdout.splitlines()) == good
-    assert result.exit_code == 2 if bad or not good else result.exit_code in (0, 1)
+    assert_answers_exactly_the_good_lines(Countdown(), tiny_countdown_weights, b"\n".join(chunks) + b"\n")
