@@ -156,6 +156,7 @@ class Sudoku(Task):
     mask_token = 0
     input_field = "puzzle"
     output_field = "solution"
+    _pool: torch.Tensor | None = None  # (N, 9, 9) training grids, made by prepare_training()
 
     def records(self, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
         """Plain 81-character lines, or CSV with a `quizzes` (Kaggle) or `q` (Sudoku-Extreme) column."""
@@ -221,17 +222,11 @@ class Sudoku(Task):
         """Random complete grids from the pool, each relabelled and transformed by a random symmetry."""
         import torch
 
-        pool = self.grid_pool()
-        index = torch.randint(len(pool), (batch_size,), generator=generator)
-        grids = augment(pool[index], generator)
-        return grids.reshape(batch_size, 81), torch.ones(batch_size, 81, dtype=torch.bool)
-
-    def grid_pool(self) -> torch.Tensor:
         if self._pool is None:
             raise RuntimeError("call prepare_training() first")
-        return self._pool
-
-    _pool = None
+        index = torch.randint(len(self._pool), (batch_size,), generator=generator)
+        grids = augment(self._pool[index], generator)
+        return grids.reshape(batch_size, 81), torch.ones(batch_size, 81, dtype=torch.bool)
 
     def prepare_training(self, seed: int, pool_size: int) -> None:
         """Generate `pool_size` random complete grids (the training distribution before augmentation)."""
