@@ -167,8 +167,6 @@ def make_eval(task_name: str):
     return evaluate
 
 
-
-
 def make_train(task_name: str):
     def train_task(
         width: Annotated[int, typer.Option(help="Hidden size.")] = 128,

@@ -110,35 +110,27 @@ def solve_live(model, task: Task, puzzle, decoding: Decoding, console: Console):
     """Solve one puzzle while showing every denoising step; the final view stays on screen."""
     from rich.live import Live
 
-    from rmdm_cli.solving import Answer
-    from rmdm_cli.sampler import unmask
-
-    device = next(model.parameters()).device
-    tokens = torch.tensor([task.encode(puzzle)], dtype=torch.long, device=device)
-    blank = [0.0] * len(tokens[0])
-    to_fill = (tokens[0] == model.config.mask_token).tolist()
+    tokens = task.encode(puzzle)
+    mask_token = model.config.mask_token
+    to_fill = [token == mask_token for token in tokens]
 
     def view(tokens_row, confidence_row, caption: str):
         return Group(task.render(puzzle, tokens_row, confidence_row), Text(caption, style="dim"))
 
-    started = time.perf_counter()
-    final_tokens, passes = tokens[0].tolist(), 0
-    depth, steps = decoding.depth, decoding.steps
-    generator = torch.Generator().manual_seed(decoding.seed)
-    with Live(view(final_tokens, blank, f"step 0/{steps} · depth {depth}"), console=console, refresh_per_second=20) as screen:
-        for state in unmask(model, tokens, steps, depth, order=decoding.order, generator=generator, threshold=decoding.threshold):
-            final_tokens = state.tokens[0].tolist()
-            confidence = state.confidence[0].tolist()
-            passes = int(state.forward_passes[0])
-            open_count = final_tokens.count(model.config.mask_token)
-            filled = [c for c, free, token in zip(confidence, to_fill, final_tokens) if free and token != model.config.mask_token]
+    with Live(view(tokens, [0.0] * len(tokens), f"step 0/{decoding.steps} · depth {decoding.depth}"), console=console, refresh_per_second=20) as screen:
+
+        def show(state) -> None:
+            row, confidence = state.tokens[0].tolist(), state.confidence[0].tolist()
+            filled = [c for c, free, token in zip(confidence, to_fill, row) if free and token != mask_token]
             mean = sum(filled) / max(1, len(filled))
-            screen.update(view(final_tokens, confidence, f"step {state.step}/{steps} · depth {depth} · {open_count} open · mean confidence {mean:.3f}"))
-    seconds = time.perf_counter() - started
-    answer = task.decode(puzzle, final_tokens)
-    solved = task.check(puzzle, answer)
-    console.print("[green]solved[/]" if solved else "[red]not solved[/] (the answer breaks a rule)", f"· {passes} forward passes · {seconds:.2f} s", highlight=False)
-    return [Answer(answer, solved, passes, seconds)]
+            caption = f"step {state.step}/{decoding.steps} · depth {decoding.depth} · {row.count(mask_token)} open · mean confidence {mean:.3f}"
+            screen.update(view(row, confidence, caption))
+
+        answers = solve_batch(model, task, [puzzle], decoding, on_state=show)
+    (answer,) = answers
+    outcome = "[green]solved[/]" if answer.solved else "[red]not solved[/] (the answer breaks a rule)"
+    console.print(outcome, f"· {answer.forward_passes} forward passes · {answer.seconds:.2f} s", highlight=False)
+    return answers
 
 
 def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, weights, decoding: Decoding, as_json: bool, console: Console) -> None:
