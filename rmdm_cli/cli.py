@@ -186,6 +186,7 @@ def make_train(task_name: str):
         out: Annotated[Path, typer.Option(help="Where to write the final weights.")] = Path(f"weights/{task_name}.safetensors"),
         state: Annotated[Optional[Path], typer.Option(help="Resumable training state [default: runs/<out name>.state.pt]; an existing one is resumed.", show_default=False)] = None,
         eval_count: Annotated[int, typer.Option(min=0, help="Held-out generated puzzles solved after training; the result goes into the metadata.")] = 200,
+        init_from: Annotated[Optional[Path], typer.Option(help="Start from these weights instead of random ones (same architecture; depth may differ).", show_default=False)] = None,
     ) -> None:
         from rmdm_cli.run import run_train
         from rmdm_cli.train import TrainConfig
@@ -196,7 +197,7 @@ def make_train(task_name: str):
             mask_max=mask_max, pool_size=pool_size, seed=seed, threads=threads,
         )
         try:
-            run_train(task_name, config, out, state or Path("runs") / f"{out.stem}.state.pt", eval_count, console)
+            run_train(task_name, config, out, state or Path("runs") / f"{out.stem}.state.pt", eval_count, console, init_from)
         except UsageError as error:
             raise fail(str(error)) from None
 

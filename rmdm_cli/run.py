@@ -68,8 +68,8 @@ def run_solve(task_name, sources: list[str], decoding: Decoding, weights, device
                 answers = solve_live(model, task, puzzles[0], decoding, console)
             else:
                 answers = solve_batch(model, task, puzzles, decoding)
+            out = []
             for (line_no, puzzle), answer in zip(batch, answers):
-                total += 1
                 solvable = None
                 if not answer.solved:
                     unsolved += 1
@@ -87,10 +87,13 @@ def run_solve(task_name, sources: list[str], decoding: Decoding, weights, device
                     if solvable is not None:
                         record["solvable"] = solvable
                     record.update(depth=decoding.depth, steps=decoding.steps, forward_passes=answer.forward_passes, seconds=round(answer.seconds, 4))
-                    print(json.dumps(record))
+                    out.append(json.dumps(record) + "\n")
                 else:
-                    print(answer.answer)
+                    out.append(answer.answer + "\n")
+            # One write per batch, counted after it, so Ctrl-C never splits a line or miscounts.
+            sys.stdout.write("".join(out))
             sys.stdout.flush()
+            total += len(batch)
             if progress:
                 progress.update(progress_id, advance=len(batch), solved=total - unsolved)
     except KeyboardInterrupt:  # what was finished is already printed and flushed
@@ -174,7 +177,7 @@ def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, we
         Console(width=None if sys.stdout.isatty() else 120).print(table)  # no truncated names in files
 
 
-def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, console: Console) -> None:
+def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, console: Console, init_from: Path | None = None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from rmdm_cli.checkpoint import save_weights
@@ -183,6 +186,10 @@ def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, c
 
     task = get_task(task_name)
     default_steps = task.seq_len  # at most one token committed per step: the most careful schedule
+    init, parent = None, None
+    if init_from is not None:
+        init, header = load_model(task_name, init_from, "cpu")
+        parent = {"weights": str(init_from), "training": header["training"]}
     with Progress(
         TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.4f}"),
         TimeElapsedColumn(), TimeRemainingColumn(), console=console,
@@ -195,7 +202,7 @@ def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, c
                 console.print(f"step {step}/{config.train_steps} loss {loss:.4f} {seconds:.0f} s", highlight=False)
 
         try:
-            model, metadata = train(task, config, state_path, on_progress=on_progress)
+            model, metadata = train(task, config, state_path, on_progress=on_progress, init=init)
         except ValueError as error:
             raise UsageError(str(error)) from None
         except KeyboardInterrupt:
@@ -208,5 +215,8 @@ def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, c
         metadata["held_out"] = {"puzzles": eval_count, "generator_seed": 10_000 + config.seed, "depth": config.depth, "steps": default_steps, "solved_pct": round(100 * solved, 2)}
         console.print(f"held-out generated puzzles: {100 * solved:.1f}% solved", highlight=False)
     metadata["parameters"] = model.parameter_count()
+    if parent:
+        metadata["init_from"] = parent
+    metadata["total_train_seconds"] = round(metadata["train_seconds"] + (parent["training"].get("total_train_seconds", parent["training"]["train_seconds"]) if parent else 0), 1)
     save_weights(out, model, task_name, metadata, {"depth": config.depth, "steps": default_steps})
     console.print(f"wrote {out}", highlight=False)

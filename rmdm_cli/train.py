@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Callable
 
@@ -96,12 +96,20 @@ def train(
     state_path: Path,
     on_progress: Callable[[int, float, float], None] | None = None,
     checkpoint_minutes: float = 5.0,
+    init: RecursiveDenoiser | None = None,
 ) -> tuple[RecursiveDenoiser, dict]:
-    """Train (resuming from `state_path` if it exists) and return (model, training metadata)."""
+    """Train (resuming from `state_path` if it exists) and return (model, training metadata).
+
+    `init` (a trained model of the same architecture) replaces the random initial weights:
+    fine-tuning with a new recipe continues from what earlier training paid for."""
     if config.threads:
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     model = RecursiveDenoiser(config.model_config(task))
+    if init is not None:
+        if replace(init.config, depth=config.depth) != model.config:
+            raise ValueError(f"the initial weights have config {init.config}, this training needs {model.config}")
+        model.load_state_dict(init.state_dict())
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, betas=(0.9, 0.95))
     generator = torch.Generator().manual_seed(config.seed)
     step, seconds = 0, 0.0
