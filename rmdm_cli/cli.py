@@ -78,6 +78,7 @@ class OrderChoice(str, Enum):
     confidence = "confidence"
     margin = "margin"
     random = "random"
+    sampled = "sampled"
 
 
 class FormatChoice(str, Enum):
@@ -91,6 +92,8 @@ Device = Annotated[DeviceChoice, typer.Option(help="Where to run the model.")]
 Weights = Annotated[Optional[Path], typer.Option(help="Weights file [default: weights/TASK.safetensors].", dir_okay=False)]
 Order = Annotated[OrderChoice, typer.Option(help="Which masked cells a step commits first.")]
 Threshold = Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Adaptive steps: also commit every cell whose confidence reaches this; --steps stays the upper bound.", show_default=False)]
+AdaptiveDepth = Annotated[bool, typer.Option("--adaptive-depth", help="Adaptive depth: stop recursing in a step once the predictions stop changing; --depth stays the upper bound.")]
+Retries = Annotated[int, typer.Option(min=0, help="Verified retries: re-run a puzzle the checker rejects, sampled with a new seed, up to this many times.")]
 
 
 def make_solve(task_name: str):
@@ -101,12 +104,14 @@ def make_solve(task_name: str):
         depth: Depth = None,
         steps: Steps = None,
         device: Device = DeviceChoice.auto,
-        seed: Annotated[int, typer.Option(help="Random seed (random commit order).")] = 0,
+        seed: Annotated[int, typer.Option(help="Random seed (random commit order, retries).")] = 0,
         weights: Weights = None,
         output_format: Annotated[FormatChoice, typer.Option("--format", help="text: one answer a line; jsonl: one object a puzzle.")] = FormatChoice.text,
         live: Annotated[Optional[bool], typer.Option("--live/--no-live", help="Live view of the refinement [default: when solving one puzzle on a terminal].", show_default=False)] = None,
         order: Order = OrderChoice.confidence,
         threshold: Threshold = None,
+        adaptive_depth: AdaptiveDepth = False,
+        retries: Retries = 0,
         batch_size: Annotated[int, typer.Option(min=1, help="Puzzles solved together.")] = 256,
     ) -> None:
         from rmdm_cli.run import run_solve
@@ -117,7 +122,7 @@ def make_solve(task_name: str):
                 sources = [problem_from_options(numbers, target, sources or [])]
             elif not sources and sys.stdin.isatty():
                 raise UsageError(f"no puzzle given: pass a puzzle, a file, or pipe puzzles on stdin (see rmdm solve {task_name} --help)")
-            decoding = Decoding(depth, steps, order.value, threshold, seed)
+            decoding = Decoding(depth, steps, order.value, threshold, adaptive_depth, retries, seed)
             code = run_solve(task_name, sources or [], decoding, weights, device.value, output_format.value, live, batch_size, console)
         except UsageError as error:
             raise fail(str(error)) from None
@@ -151,6 +156,8 @@ def make_eval(task_name: str):
         weights: Weights = None,
         order: Order = OrderChoice.confidence,
         threshold: Threshold = None,
+        adaptive_depth: AdaptiveDepth = False,
+        retries: Retries = 0,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
     ) -> None:
         from rmdm_cli.run import run_eval
@@ -159,7 +166,7 @@ def make_eval(task_name: str):
         try:
             depths = int_list(depth, "--depth") if depth else None
             steps_list = int_list(steps, "--steps") if steps else None
-            run_eval(task_name, files, depths, steps_list, limit, device.value, weights, Decoding(order=order.value, threshold=threshold), as_json, console)
+            run_eval(task_name, files, depths, steps_list, limit, device.value, weights, Decoding(order=order.value, threshold=threshold, adaptive_depth=adaptive_depth, retries=retries), as_json, console)
         except UsageError as error:
             raise fail(str(error)) from None
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import signal
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
@@ -38,6 +40,19 @@ def parsed_batches(task: Task, records, batch_size: int, console: Console, bad: 
             batch = []
     if batch:
         yield batch
+
+
+@contextmanager
+def interrupts_held():
+    """Hold Ctrl-C until the block ends, then raise it."""
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda *_: received.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
 
 
 def run_solve(task_name, sources: list[str], decoding: Decoding, weights, device, output_format, live, batch_size, console: Console) -> int:
@@ -86,14 +101,14 @@ def run_solve(task_name, sources: list[str], decoding: Decoding, weights, device
                     }
                     if solvable is not None:
                         record["solvable"] = solvable
-                    record.update(depth=decoding.depth, steps=decoding.steps, forward_passes=answer.forward_passes, seconds=round(answer.seconds, 4))
+                    record.update(depth=decoding.depth, steps=decoding.steps, forward_passes=answer.forward_passes, attempts=answer.attempts, seconds=round(answer.seconds, 4))
                     out.append(json.dumps(record) + "\n")
                 else:
                     out.append(answer.answer + "\n")
-            # One write per batch, counted after it, so Ctrl-C never splits a line or miscounts.
-            sys.stdout.write("".join(out))
-            sys.stdout.flush()
-            total += len(batch)
+            with interrupts_held():  # a batch is written and counted whole, or not at all
+                sys.stdout.write("".join(out))
+                sys.stdout.flush()
+                total += len(batch)
             if progress:
                 progress.update(progress_id, advance=len(batch), solved=total - unsolved)
     except KeyboardInterrupt:  # what was finished is already printed and flushed
@@ -146,7 +161,7 @@ def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, we
     depths = depths or [header["defaults"]["depth"]]
     steps_list = steps_list or [header["defaults"]["steps"]]
     table = Table(title=f"{task_name} · {model.parameter_count():,} parameters", title_justify="left")
-    for column in ("set", "puzzles", "depth", "steps", "threshold", "solved %", "forward passes", "puzzles/s"):
+    for column in ("set", "puzzles", "depth", "steps", "threshold", "adaptive depth", "retries", "solved %", "forward passes", "puzzles/s"):
         table.add_column(column, justify="left" if column == "set" else "right")
     for path in files:
         with path.open("rb") as handle:
@@ -165,6 +180,8 @@ def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, we
                 "depth": depth,
                 "steps": steps,
                 "threshold": decoding.threshold,
+                "adaptive_depth": decoding.adaptive_depth,
+                "retries": decoding.retries,
                 "solved_pct": round(100 * sum(a.solved for a in answers) / max(1, len(answers)), 2),
                 "mean_forward_passes": round(sum(a.forward_passes for a in answers) / max(1, len(answers)), 1),
                 "puzzles_per_s": round(len(answers) / seconds, 2),

@@ -21,7 +21,9 @@ class Decoding:
     steps: int | None = None  # denoising rounds (upper bound with a threshold)
     order: str = "confidence"  # which open tokens a round commits first
     threshold: float | None = None  # also commit every open token at least this confident
-    seed: int = 0  # for the random commit order
+    adaptive_depth: bool = False  # stop recursing once the open tokens' predictions are stable
+    retries: int = 0  # re-runs of puzzles the checker rejects, each with a sampled commit order
+    seed: int = 0  # for the random and sampled commit orders
 
     def with_defaults(self, defaults: dict) -> "Decoding":
         return replace(self, depth=self.depth or defaults["depth"], steps=self.steps or defaults["steps"])
@@ -31,8 +33,15 @@ class Decoding:
 class Answer:
     answer: str  # decoded answer text
     solved: bool  # decided by the task's exact checker
-    forward_passes: int  # block-stack applications spent on this puzzle
-    seconds: float  # wall time of the batch this puzzle was in, shared equally
+    forward_passes: int  # block-stack applications spent on this puzzle, all attempts
+    seconds: float  # wall time of the batch this puzzle was in, shared equally, all attempts
+    attempts: int = 1  # 1 + retries used
+
+
+# Retries draw the commit order in proportion to confidence: on easy50 (first shipped model,
+# threshold 0.99) 8 retries reached 98% this way, against 92-94% for random order, margin order
+# or tempered token sampling, and 88% for re-opening only the rows/columns/boxes that break a rule.
+RETRY_ORDER = "sampled"
 
 
 def solve_batch(
@@ -42,13 +51,32 @@ def solve_batch(
     decoding: Decoding,
     on_state: Callable[[SamplerState], None] | None = None,
 ) -> list[Answer]:
-    """Solve a batch of parsed puzzles together; `on_state` sees every intermediate state."""
+    """Solve a batch of parsed puzzles together; `on_state` sees every intermediate state.
+    With `decoding.retries`, the puzzles the checker rejects run again with a sampled commit
+    order and a fresh seed each attempt, until solved or out of retries."""
+    answers = attempt(model, task, puzzles, decoding, on_state)
+    for retry in range(1, decoding.retries + 1):
+        failed = [index for index, answer in enumerate(answers) if not answer.solved]
+        if not failed:
+            break
+        again = attempt(model, task, [puzzles[i] for i in failed], replace(decoding, order=RETRY_ORDER, seed=decoding.seed + retry), on_state)
+        for index, answer in zip(failed, again):
+            previous = answers[index]
+            answers[index] = replace(answer, forward_passes=previous.forward_passes + answer.forward_passes, seconds=previous.seconds + answer.seconds, attempts=previous.attempts + 1)
+    return answers
+
+
+def attempt(model, task: Task, puzzles: Sequence[Any], decoding: Decoding, on_state) -> list[Answer]:
+    """One sampler run over the batch."""
     device = next(model.parameters()).device
     started = time.perf_counter()
     tokens = torch.tensor([task.encode(puzzle) for puzzle in puzzles], dtype=torch.long, device=device)
     generator = torch.Generator().manual_seed(decoding.seed)
     state = None
-    sampler = unmask(model, tokens, decoding.steps, decoding.depth, order=decoding.order, generator=generator, threshold=decoding.threshold)
+    sampler = unmask(
+        model, tokens, decoding.steps, decoding.depth, order=decoding.order, generator=generator,
+        threshold=decoding.threshold, adaptive_depth=decoding.adaptive_depth,
+    )
     for state in sampler:
         if on_state:
             on_state(state)

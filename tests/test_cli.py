@@ -150,3 +150,13 @@ def test_multiple_puzzle_arguments(tiny_weights):
     result = solve(tiny_weights, "--format", "jsonl", EASY[0], "123", EASY[1])
     assert result.exit_code == 2 and "line 2: expected 81 cells, got 3" in result.stderr
     assert [json.loads(line)["line"] for line in result.stdout.splitlines()] == [1, 3]
+
+
+def test_retries_rerun_rejected_puzzles_and_report_attempts(tiny_weights):
+    once = solve(tiny_weights, "--format", "jsonl", "--steps", "4", input="\n".join(EASY) + "\n")
+    retried = solve(tiny_weights, "--format", "jsonl", "--steps", "4", "--retries", "2", input="\n".join(EASY) + "\n")
+    for first, record in zip(map(json.loads, once.stdout.splitlines()), map(json.loads, retried.stdout.splitlines())):
+        assert first["attempts"] == 1 and record["attempts"] == 3  # random weights never solve: every retry used
+        assert record["forward_passes"] == 3 * first["forward_passes"]
+        assert record["solved"] is False
+    assert retried.exit_code == 1

@@ -2,14 +2,14 @@ import pytest
 import torch
 
 from conftest import benchmark_lines, tiny_model
-from rmdm_cli.sampler import unmask
+from rmdm_cli.sampler import denoise, unmask
 from rmdm_cli.tasks.sudoku import parse_grid
 
 PUZZLES = torch.tensor([parse_grid(line) for line in benchmark_lines("easy50.txt", 4)])
 
 
 @pytest.mark.parametrize("steps", [1, 5, 81])
-@pytest.mark.parametrize("order", ["confidence", "margin", "random"])
+@pytest.mark.parametrize("order", ["confidence", "margin", "random", "sampled"])
 def test_commits_everything_within_steps_and_keeps_givens(steps, order):
     model = tiny_model()
     states = list(unmask(model, PUZZLES, steps, depth=2, order=order, generator=torch.Generator().manual_seed(0)))
@@ -56,3 +56,22 @@ def test_threshold_commits_confident_cells_early():
     assert len(everything) == 1 and (everything[-1].tokens != 0).all()
     never = list(unmask(model, PUZZLES, 50, depth=1, threshold=1.0))
     assert len(never) == 50  # no cell is certain: one quota per round, as without a threshold
+
+
+def test_adaptive_depth_stops_early_with_the_logits_of_that_depth():
+    model = tiny_model(depth=2)
+    is_open = PUZZLES == 0
+    logits, used = denoise(model, PUZZLES, is_open, 12, adaptive_depth=True)
+    assert used.min() >= 2 and used.max() <= 12  # two iterations are needed to see stability
+    for row, depth in enumerate(used.tolist()):
+        assert torch.allclose(logits[row], model(PUZZLES[row : row + 1], depth)[0], atol=1e-5)
+        if depth < 12:  # stopped: the open cells' argmax did not change in the last iteration
+            before = model(PUZZLES[row : row + 1], depth - 1)[0].argmax(-1)
+            assert torch.equal(before[is_open[row]], logits[row].argmax(-1)[is_open[row]])
+
+
+def test_adaptive_depth_counts_the_passes_it_used():
+    model = tiny_model(depth=2)
+    fixed = list(unmask(model, PUZZLES, 6, depth=12))[-1].forward_passes
+    adaptive = list(unmask(model, PUZZLES, 6, depth=12, adaptive_depth=True))[-1].forward_passes
+    assert (adaptive <= fixed).all() and (adaptive < fixed).any() and (adaptive >= 2 * 6).all()
