@@ -19,11 +19,13 @@ console = Console(stderr=True, soft_wrap=True)  # everything but results goes to
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Solve puzzles with recursive masked diffusion models.")
 solve_app = typer.Typer(no_args_is_help=True, help="Solve puzzles: results on stdout, progress and errors on stderr.")
+bench_app = typer.Typer(no_args_is_help=True, help="Compare fixed and adaptive decoding, retries and the exact solver in one run.")
 eval_app = typer.Typer(no_args_is_help=True, help="Measure solved % over puzzle files at several depths and steps.")
 train_app = typer.Typer(no_args_is_help=True, help="Train a model from scratch on generated data.")
 generate_app = typer.Typer(no_args_is_help=True, help="Generate puzzles with the project's own generator.")
 app.add_typer(solve_app, name="solve")
 app.add_typer(eval_app, name="eval")
+app.add_typer(bench_app, name="bench")
 app.add_typer(train_app, name="train")
 app.add_typer(generate_app, name="generate")
 
@@ -174,6 +176,27 @@ def make_eval(task_name: str):
     return evaluate
 
 
+def make_bench(task_name: str):
+    def bench(
+        files: Annotated[list[Path], typer.Argument(help="Puzzle files.", exists=True, dir_okay=False)],
+        limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N puzzles of each file.")] = None,
+        threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Confidence threshold of the adaptive settings.")] = 0.99,
+        retries: Annotated[int, typer.Option(min=0, help="Verified retries for the retry row (0: no such row).")] = 8,
+        device: Device = DeviceChoice.auto,
+        weights: Weights = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
+    ) -> None:
+        from rmdm_cli.run import run_bench
+
+        try:
+            run_bench(task_name, files, limit, device.value, weights, threshold, retries, as_json, console)
+        except UsageError as error:
+            raise fail(str(error)) from None
+
+    bench.__doc__ = f"Solved %, mean forward passes and puzzles/s on {task_name} files for the shipped fixed settings, adaptive settings, adaptive with verified retries, and the exact solver."
+    return bench
+
+
 def make_train(task_name: str):
     def train_task(
         width: Annotated[int, typer.Option(help="Hidden size.")] = 128,
@@ -240,6 +263,7 @@ def generate_sudoku(
 for _name in TASK_NAMES:
     solve_app.command(_name)(make_solve(_name))
     eval_app.command(_name)(make_eval(_name))
+    bench_app.command(_name)(make_bench(_name))
     train_app.command(_name)(make_train(_name))
 
 

@@ -151,47 +151,100 @@ def solve_live(model, task: Task, puzzle, decoding: Decoding, console: Console):
     return answers
 
 
-def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, weights, decoding: Decoding, as_json: bool, console: Console) -> None:
-    from rich.table import Table
+def read_puzzle_file(task: Task, path: Path, limit: int | None, console: Console) -> list:
+    """Every puzzle of a benchmark file (the first `limit`); a bad line is a usage error."""
+    with path.open("rb") as handle:
+        bad: list[int] = []
+        records = itertools.islice(task.records(numbered_lines(handle)), limit)  # limit None: all
+        puzzles = [puzzle for batch in parsed_batches(task, records, 1 << 30, console, bad) for _, puzzle in batch]
+    if bad:
+        raise UsageError(f"{path}: {len(bad)} bad lines")
+    return puzzles
 
+
+def measure(model, task: Task, puzzles: list, decoding: Decoding) -> dict:
+    """Solved %, mean forward passes and puzzles/s of one decoding over the puzzles."""
     from rmdm_cli.solving import solve_all
 
+    started = time.perf_counter()
+    answers = solve_all(model, task, puzzles, decoding)
+    seconds = time.perf_counter() - started
+    return {
+        "solved_pct": round(100 * sum(a.solved for a in answers) / max(1, len(answers)), 2),
+        "mean_forward_passes": round(sum(a.forward_passes for a in answers) / max(1, len(answers)), 1),
+        "puzzles_per_s": round(len(answers) / seconds, 2),
+    }
+
+
+def print_rows(rows: list[dict], title: str, as_json: bool) -> None:
+    """JSON lines, or one Rich table on stdout (full width when piped: no truncated names)."""
+    from rich.table import Table
+
+    if as_json:
+        for row in rows:
+            print(json.dumps(row), flush=True)
+        return
+    table = Table(title=title, title_justify="left")
+    for column in rows[0]:
+        table.add_column(column.replace("_", " ").replace(" pct", " %"), justify="left" if column in ("set", "settings") else "right")
+    for row in rows:
+        table.add_row(*("-" if value is None else str(value) for value in row.values()))
+    Console(width=None if sys.stdout.isatty() else 140).print(table)
+
+
+def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, weights, decoding: Decoding, as_json: bool, console: Console) -> None:
     task = get_task(task_name)
     model, header = load_model(task_name, weights, device)
     depths = depths or [header["defaults"]["depth"]]
     steps_list = steps_list or [header["defaults"]["steps"]]
-    table = Table(title=f"{task_name} · {model.parameter_count():,} parameters", title_justify="left")
-    for column in ("set", "puzzles", "depth", "steps", "threshold", "adaptive depth", "retries", "solved %", "forward passes", "puzzles/s"):
-        table.add_column(column, justify="left" if column == "set" else "right")
+    rows = []
     for path in files:
-        with path.open("rb") as handle:
-            bad: list[int] = []
-            records = itertools.islice(task.records(numbered_lines(handle)), limit)  # limit None: all
-            puzzles = [puzzle for batch in parsed_batches(task, records, 1 << 30, console, bad) for _, puzzle in batch]
-        if bad:
-            raise UsageError(f"{path}: {len(bad)} bad lines")
+        puzzles = read_puzzle_file(task, path, limit, console)
         for depth, steps in itertools.product(depths, steps_list):
-            started = time.perf_counter()
-            answers = solve_all(model, task, puzzles, replace(decoding, depth=depth, steps=steps))
-            seconds = time.perf_counter() - started
             row = {
-                "set": path.name,
-                "puzzles": len(puzzles),
-                "depth": depth,
-                "steps": steps,
-                "threshold": decoding.threshold,
-                "adaptive_depth": decoding.adaptive_depth,
-                "retries": decoding.retries,
-                "solved_pct": round(100 * sum(a.solved for a in answers) / max(1, len(answers)), 2),
-                "mean_forward_passes": round(sum(a.forward_passes for a in answers) / max(1, len(answers)), 1),
-                "puzzles_per_s": round(len(answers) / seconds, 2),
+                "set": path.name, "puzzles": len(puzzles), "depth": depth, "steps": steps, "threshold": decoding.threshold,
+                "adaptive_depth": decoding.adaptive_depth, "retries": decoding.retries,
             }
+            row.update(measure(model, task, puzzles, replace(decoding, depth=depth, steps=steps)))
             if as_json:
-                print(json.dumps(row), flush=True)
-            else:
-                table.add_row(*("-" if value is None else str(value) for value in row.values()))
+                print_rows([row], "", True)
+            rows.append(row)
     if not as_json:
-        Console(width=None if sys.stdout.isatty() else 120).print(table)  # no truncated names in files
+        print_rows(rows, f"{task_name} · {model.parameter_count():,} parameters", False)
+
+
+def run_bench(task_name, files: list[Path], limit, device, weights, threshold: float, retries: int, as_json: bool, console: Console) -> None:
+    """Shipped fixed defaults, adaptive settings, adaptive with retries and the exact solver,
+    measured in one run so their ratios hold on a noisy machine."""
+    task = get_task(task_name)
+    model, header = load_model(task_name, weights, device)
+    fixed = Decoding().with_defaults(header["defaults"])
+    adaptive = replace(fixed, threshold=threshold, adaptive_depth=True)
+    settings = [
+        (f"fixed: depth {fixed.depth}, steps {fixed.steps}", fixed),
+        (f"adaptive: threshold {threshold}, adaptive depth ≤ {fixed.depth}", adaptive),
+    ]
+    if retries:
+        settings.append((f"adaptive + {retries} verified retries", replace(adaptive, retries=retries)))
+    rows = []
+    for path in files:
+        puzzles = read_puzzle_file(task, path, limit, console)
+        for name, decoding in settings:
+            rows.append({"set": path.name, "puzzles": len(puzzles), "settings": name, **measure(model, task, puzzles, decoding)})
+            if as_json:
+                print_rows(rows[-1:], "", True)
+        started = time.perf_counter()
+        solved = sum(task.check(puzzle, task.exact_answer(puzzle) or "") for puzzle in puzzles)
+        seconds = time.perf_counter() - started
+        rows.append({
+            "set": path.name, "puzzles": len(puzzles), "settings": "exact solver (no model)",
+            "solved_pct": round(100 * solved / max(1, len(puzzles)), 2), "mean_forward_passes": None,
+            "puzzles_per_s": round(len(puzzles) / seconds, 2),
+        })
+        if as_json:
+            print_rows(rows[-1:], "", True)
+    if not as_json:
+        print_rows(rows, f"{task_name} · {model.parameter_count():,} parameters · {torch.get_num_threads()} threads", False)
 
 
 def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, console: Console, init_from: Path | None = None) -> None:

@@ -160,3 +160,14 @@ def test_retries_rerun_rejected_puzzles_and_report_attempts(tiny_weights):
         assert record["forward_passes"] == 3 * first["forward_passes"]
         assert record["solved"] is False
     assert retried.exit_code == 1
+
+
+def test_bench_compares_fixed_adaptive_retries_and_the_exact_solver(tiny_weights):
+    easy = ROOT.parent / "shared" / "benchmarks" / "sudoku" / "easy50.txt"
+    result = runner.invoke(app, ["bench", "sudoku", str(easy), "--limit", "3", "--retries", "1", "--weights", str(tiny_weights), "--json"])
+    assert result.exit_code == 0, result.output
+    fixed, adaptive, retried, exact = map(json.loads, result.stdout.splitlines())
+    assert fixed["settings"] == "fixed: depth 2, steps 8" and fixed["mean_forward_passes"] == 16  # the weights' defaults
+    assert adaptive["mean_forward_passes"] <= fixed["mean_forward_passes"]
+    assert retried["mean_forward_passes"] == 2 * adaptive["mean_forward_passes"]  # random weights: the retry always runs
+    assert exact["solved_pct"] == 100.0 and exact["mean_forward_passes"] is None

@@ -46,6 +46,10 @@ class Task:
         """The exact rules checker: True only for a correct answer."""
         raise NotImplementedError
 
+    def exact_answer(self, puzzle: Any) -> str | None:
+        """An answer found by the task's exact solver (the baseline `rmdm bench` compares with)."""
+        raise NotImplementedError
+
     def solvable(self, puzzle: Any) -> bool | None:
         """Whether the puzzle has any solution (asked when the model fails); None if not decided."""
         return None

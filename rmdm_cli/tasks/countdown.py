@@ -266,6 +266,10 @@ class Countdown(Task):
     def check(self, problem: Problem, answer: str) -> bool:
         return check_answer(problem.numbers, problem.target, answer)
 
+    def exact_answer(self, problem: Problem) -> str | None:
+        equations = solve_exact(problem.numbers, problem.target)
+        return None if equations is None else ",".join(equations)
+
     def solvable(self, problem: Problem) -> bool:
         return solve_exact(problem.numbers, problem.target) is not None
 

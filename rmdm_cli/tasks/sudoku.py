@@ -192,6 +192,10 @@ class Sudoku(Task):
     def check(self, puzzle: Grid, answer: str) -> bool:
         return len(answer) == 81 and answer.isdigit() and is_solution(puzzle, [int(ch) for ch in answer])
 
+    def exact_answer(self, puzzle: Grid) -> str | None:
+        solutions = solve_exact(puzzle)
+        return format_grid(solutions[0], blank="0") if solutions else None
+
     def render(self, puzzle: Grid, tokens: Sequence[int], confidence: Sequence[float]) -> RenderableType:
         from rich.table import Table
         from rich.text import Text
