@@ -22,11 +22,13 @@ solve_app = typer.Typer(no_args_is_help=True, help="Solve puzzles: results on st
 bench_app = typer.Typer(no_args_is_help=True, help="Compare fixed and adaptive decoding, retries and the exact solver in one run.")
 eval_app = typer.Typer(no_args_is_help=True, help="Measure solved % over puzzle files at several depths and steps.")
 train_app = typer.Typer(no_args_is_help=True, help="Train a model from scratch on generated data.")
+study_app = typer.Typer(no_args_is_help=True, help="The scaling study: recursion depth vs parameters vs denoising steps.")
 generate_app = typer.Typer(no_args_is_help=True, help="Generate puzzles with the project's own generator.")
 app.add_typer(solve_app, name="solve")
 app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
 app.add_typer(train_app, name="train")
+app.add_typer(study_app, name="study")
 app.add_typer(generate_app, name="generate")
 
 WEIGHTS_DIR = Path(os.environ.get("RMDM_WEIGHTS_DIR", Path(__file__).resolve().parent.parent / "weights"))
@@ -60,13 +62,13 @@ def load_model(task: str, weights: Optional[Path], device: str):
         raise UsageError(str(error)) from None
 
 
-def int_list(text: str, option: str) -> list[int]:
+def int_list(text: str, option: str, minimum: int = 1) -> list[int]:
     try:
         values = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise UsageError(f"{option}: expected comma-separated integers, got {text!r}") from None
-    if not values or min(values) < 1:
-        raise UsageError(f"{option}: values must be positive integers, got {text!r}")
+    if not values or min(values) < minimum:
+        raise UsageError(f"{option}: values must be integers of at least {minimum}, got {text!r}")
     return values
 
 
@@ -239,6 +241,49 @@ def make_train(task_name: str):
             parameters=[p.replace(default=overrides.get(name, p.default)) for name, p in signature.parameters.items()]
         )
     return train_task
+
+
+StudyDir = Annotated[Path, typer.Option("--dir", help="Where the study's weights live.")]
+
+
+@study_app.command("train")
+def study_train(
+    task: Annotated[str, typer.Argument(help=f"Task: {', '.join(TASK_NAMES)}.")],
+    widths: Annotated[str, typer.Option(help="Widths, comma-separated.")] = "24,64,128",
+    depths: Annotated[str, typer.Option(help="Trained recursion depths L, comma-separated.")] = "1,2,4,8",
+    seeds: Annotated[str, typer.Option(help="Seeds, comma-separated.")] = "0,1",
+    train_steps: Annotated[int, typer.Option(min=1, help="Optimizer steps per cell.")] = 300,
+    batch_size: Annotated[int, typer.Option(min=1, help="Examples per step.")] = 64,
+    threads: Annotated[int, typer.Option(min=0, help="CPU threads (0: torch's default).")] = 1,
+    directory: StudyDir = Path("weights/study"),
+) -> None:
+    """Train the grid's cells that are not in --dir yet (rerun to continue after an interruption)."""
+    from rmdm_cli.study import grid, train_cells
+
+    try:
+        if task not in TASK_NAMES:
+            raise UsageError(f"unknown task {task!r} (choose from {', '.join(TASK_NAMES)})")
+        cells = grid(task, int_list(widths, "--widths"), int_list(depths, "--depths"), int_list(seeds, "--seeds", minimum=0))
+    except UsageError as error:
+        raise fail(str(error)) from None
+    train_cells(cells, directory, train_steps, batch_size, threads, lambda text: console.print(text, highlight=False))
+
+
+@study_app.command("report")
+def study_report(
+    count: Annotated[int, typer.Option(min=1, help="Held-out generated puzzles per task.")] = 200,
+    directory: StudyDir = Path("weights/study"),
+    docs: Annotated[Path, typer.Option(help="Where study.md and the figures go.")] = Path("docs"),
+) -> None:
+    """Solve the held-out set with every cell at several steps and depths; write docs/study.md."""
+    from rmdm_cli.study import measure_cells, write_report
+
+    say = lambda text: console.print(text, highlight=False)  # noqa: E731
+    measurements = {name: rows for name in TASK_NAMES if (rows := measure_cells(directory, name, count, say))}
+    if not measurements:
+        raise fail(f"{directory}: no study weights (run rmdm study train TASK first)")
+    path = write_report(measurements, docs, f"rmdm study report --count {count}", count)
+    console.print(f"wrote {path}", highlight=False)
 
 
 @generate_app.command("sudoku")

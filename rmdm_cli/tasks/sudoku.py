@@ -157,6 +157,7 @@ class Sudoku(Task):
     input_field = "puzzle"
     output_field = "solution"
     _pool: torch.Tensor | None = None  # (N, 9, 9) training grids, made by prepare_training()
+    _pool_recipe: tuple[int, int] | None = None  # (seed, size) the pool was made with
 
     def records(self, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
         """Plain 81-character lines, or CSV with a `quizzes` (Kaggle) or `q` (Sudoku-Extreme) column."""
@@ -236,6 +237,9 @@ class Sudoku(Task):
         """Generate `pool_size` random complete grids (the training distribution before augmentation)."""
         import torch
 
+        if self._pool_recipe == (seed, pool_size):  # already made (several trainings in one process)
+            return
+        self._pool_recipe = (seed, pool_size)
         rng = random.Random(f"sudoku-train-{seed}")
         self._pool = torch.tensor([random_grid(rng) for _ in range(pool_size)], dtype=torch.long).view(-1, 9, 9)
 

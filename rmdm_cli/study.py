@@ -1,0 +1,228 @@
+"""The scaling study: recursion depth versus parameters versus denoising steps.
+
+A grid of cells (width x trained recursion depth L x seed) is trained with the same recipe,
+the same number of training examples and seeds 0, 1, ... per cell; every cell is then solved
+on one held-out generated set at several step counts, at its trained depth and beyond it
+(extrapolation). `write_report` turns the measurements into docs/study.md and figures.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+EVAL_SEED = 2  # generator seed of the held-out evaluation set (training never draws from it)
+# Mid-difficulty sets, so that minutes-long trainings spread out instead of all scoring 0%.
+EVAL_SETS = {"sudoku": {"clues": (36, 45)}, "countdown": {"numbers": 4}}
+LEVELS = (25, 50, 75, 90)  # solved % levels at which claim 2 compares forward passes
+
+
+@dataclass(frozen=True)
+class Cell:
+    task: str
+    width: int  # hidden size; parameters grow about as width squared
+    depth: int  # recursion depth L at training time
+    seed: int  # data, batch and initialisation seed
+
+    @property
+    def name(self) -> str:
+        return f"{self.task}-w{self.width}-L{self.depth}-s{self.seed}"
+
+
+def cell_config(cell: Cell, train_steps: int, batch_size: int, threads: int):
+    """Every cell: the task's recipe, loss on every iteration, equal examples seen."""
+    from rmdm_cli.tasks import get_task_class
+    from rmdm_cli.train import TrainConfig
+
+    return TrainConfig(
+        width=cell.width, heads=4, n_layers=2, depth=cell.depth, grad_iterations=cell.depth, batch_size=batch_size,
+        train_steps=train_steps, warmup_steps=max(1, train_steps // 10), seed=cell.seed, threads=threads,
+        **get_task_class(cell.task).train_defaults,
+    )
+
+
+def train_cells(cells: list[Cell], directory: Path, train_steps: int, batch_size: int, threads: int, say: Callable[[str], None]) -> None:
+    """Train each cell not yet in `directory` (an interrupted cell resumes from runs/study/)."""
+    from rmdm_cli.checkpoint import save_weights
+    from rmdm_cli.tasks import get_task
+    from rmdm_cli.train import train
+
+    tasks = {}  # one instance per task: its training data is made once per seed
+    for cell in cells:
+        out = directory / f"{cell.name}.safetensors"
+        if out.exists():
+            continue
+        task = tasks.setdefault(cell.task, get_task(cell.task))
+        config = cell_config(cell, train_steps, batch_size, threads)
+        say(f"training {cell.name}")
+        model, metadata = train(task, config, Path("runs/study") / f"{cell.name}.state.pt")
+        metadata["parameters"] = model.parameter_count()
+        save_weights(out, model, cell.task, metadata, {"depth": cell.depth, "steps": task.seq_len})
+        say(f"wrote {out} ({metadata['parameters']:,} parameters, {metadata['train_seconds'] / 60:.1f} min)")
+
+
+def measure_cells(directory: Path, task_name: str, count: int, say: Callable[[str], None]) -> list[dict]:
+    """One row per (cell, inference depth, steps): solved % on the held-out set."""
+    from rmdm_cli.checkpoint import load_weights
+    from rmdm_cli.solving import Decoding, solve_all
+    from rmdm_cli.tasks import get_task
+
+    task = get_task(task_name)
+    puzzles = [task.parse(text) for text in task.generate(count, seed=EVAL_SEED, **EVAL_SETS[task_name])]
+    steps_list = [task.seq_len // 8, task.seq_len // 4, task.seq_len // 2, task.seq_len]
+    rows = []
+    for path in sorted(directory.glob(f"{task_name}-w*-L*-s*.safetensors")):
+        model, header = load_weights(path, task_name)
+        training = header["training"]
+        trained_depth = header["config"]["depth"]
+        for depth in (trained_depth, 2 * trained_depth, 4 * trained_depth):
+            for steps in steps_list:
+                started = time.perf_counter()
+                answers = solve_all(model, task, puzzles, Decoding(depth, steps))
+                rows.append({
+                    "cell": path.stem, "width": header["config"]["width"], "trained_depth": trained_depth,
+                    "seed": training["train_config"]["seed"], "parameters": training["parameters"],
+                    "train_cpu_minutes": round(training["train_seconds"] * training["threads"] / 60, 1),
+                    "depth": depth, "steps": steps,
+                    "forward_passes": round(sum(a.forward_passes for a in answers) / len(answers), 1),
+                    "solved_pct": round(100 * sum(a.solved for a in answers) / len(answers), 1),
+                    "seconds": round(time.perf_counter() - started, 1),
+                })
+        say(f"measured {path.stem}")
+    return rows
+
+
+def mean_by(rows: list[dict], keys: tuple[str, ...]) -> dict[tuple, dict]:
+    """Average solved % over seeds; keep the seeds' range for the spread."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row[key] for key in keys), []).append(row)
+    return {
+        key: {**members[0], "solved_pct": sum(m["solved_pct"] for m in members) / len(members),
+              "low": min(m["solved_pct"] for m in members), "high": max(m["solved_pct"] for m in members), "seeds": len(members)}
+        for key, members in groups.items()
+    }
+
+
+def matching_parameters(curve: list[tuple[int, float]], solved: float) -> float | None:
+    """Parameters at which the non-recursive curve (params, solved %) first reaches `solved`,
+    interpolated linearly in log-parameters; None when it never does."""
+    for (p0, s0), (p1, s1) in zip(curve, curve[1:]):
+        if s0 >= solved:
+            return p0
+        if s1 >= solved:
+            return math.exp(math.log(p0) + (solved - s0) / (s1 - s0) * (math.log(p1) - math.log(p0)))
+    return curve[-1][0] if curve and curve[-1][1] >= solved else None
+
+
+def report_task(task_name: str, rows: list[dict]) -> list[str]:
+    """The markdown section of one task."""
+    full_steps = max(row["steps"] for row in rows)
+    at_trained = [row for row in rows if row["depth"] == row["trained_depth"]]
+    cells = mean_by([row for row in at_trained if row["steps"] == full_steps], ("width", "trained_depth"))
+    widths = sorted({key[0] for key in cells})
+    depths = sorted({key[1] for key in cells})
+    lines = [f"## {task_name}", "", f"Solved % on the held-out set at steps = {full_steps}, run at the trained depth "
+             "(mean over seeds; range in brackets when there are several), with parameters and training CPU-minutes.", ""]
+    lines += ["| width | " + " | ".join(f"L = {d}" for d in depths) + " |", "|---" * (len(depths) + 1) + "|"]
+    for width in widths:
+        entries = []
+        for depth in depths:
+            cell = cells.get((width, depth))
+            if cell is None:
+                entries.append("–")
+                continue
+            spread = f" [{cell['low']:.1f}–{cell['high']:.1f}]" if cell["seeds"] > 1 else ""
+            entries.append(f"{cell['solved_pct']:.1f}%{spread} · {cell['parameters']:,} p · {cell['train_cpu_minutes']} min")
+        lines.append(f"| {width} | " + " | ".join(entries) + " |")
+
+    lines += ["", "### Claim 1: parameters a non-recursive model (L = 1) needs to match an L-recursive one", "",
+              "| L | width | recursive solved % | L = 1 parameters to match / recursive parameters |", "|---|---|---|---|"]
+    curve = sorted((cell["parameters"], cell["solved_pct"]) for (width, depth), cell in cells.items() if depth == 1)
+    for depth in depths:
+        if depth == 1:
+            continue
+        for width in widths:
+            cell = cells.get((width, depth))
+            if cell is None:
+                continue
+            match = matching_parameters(curve, cell["solved_pct"])
+            ratio = "not reached" if match is None else f"{match / cell['parameters']:.2f}×"
+            if cell["solved_pct"] == 0:
+                ratio = "– (solves nothing)"
+            lines.append(f"| {depth} | {width} | {cell['solved_pct']:.1f} | {ratio} |")
+
+    widest = max(widths)
+    lines += ["", f"### Claim 2: forward passes (steps × depth) to reach a solved % (width {widest}, trained depth)", "",
+              "| L | " + " | ".join(f"{level}%" for level in LEVELS) + " |", "|---" * (len(LEVELS) + 1) + "|"]
+    family = mean_by([row for row in at_trained if row["width"] == widest], ("trained_depth", "steps"))
+    for depth in depths:
+        points = sorted((row["forward_passes"], row["solved_pct"]) for key, row in family.items() if key[0] == depth)
+        needed = [next((f"{passes:g}" for passes, solved in points if solved >= level), "not reached") for level in LEVELS]
+        lines.append(f"| {depth} | " + " | ".join(needed) + " |")
+
+    lines += ["", f"### Extrapolation: run at 2L and 4L (width {widest}, steps = {full_steps})", "",
+              "| L | at L | at 2L | at 4L |", "|---|---|---|---|"]
+    deeper = mean_by([row for row in rows if row["width"] == widest and row["steps"] == full_steps], ("trained_depth", "depth"))
+    for depth in depths:
+        values = [deeper.get((depth, depth * factor)) for factor in (1, 2, 4)]
+        lines.append(f"| {depth} | " + " | ".join("–" if v is None else f"{v['solved_pct']:.1f}%" for v in values) + " |")
+    return lines
+
+
+def write_figures(task_name: str, rows: list[dict], docs: Path) -> list[str]:
+    """PNG figures when matplotlib is installed (the `study` extra); markdown links to them."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return ["", "(Figures need matplotlib: `pip install -e '.[study]'`.)"]
+    full_steps = max(row["steps"] for row in rows)
+    at_trained = [row for row in rows if row["depth"] == row["trained_depth"]]
+    cells = mean_by([row for row in at_trained if row["steps"] == full_steps], ("width", "trained_depth"))
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for depth in sorted({key[1] for key in cells}):
+        points = sorted((cell["parameters"], cell["solved_pct"]) for key, cell in cells.items() if key[1] == depth)
+        left.plot(*zip(*points), marker="o", label=f"L = {depth}")
+    left.set(xscale="log", xlabel="parameters", ylabel="solved %", title=f"{task_name}: solved % vs parameters")
+    left.legend()
+    widest = max(row["width"] for row in rows)
+    family = mean_by([row for row in at_trained if row["width"] == widest], ("trained_depth", "steps"))
+    for depth in sorted({key[0] for key in family}):
+        points = sorted((row["forward_passes"], row["solved_pct"]) for key, row in family.items() if key[0] == depth)
+        right.plot(*zip(*points), marker="o", label=f"L = {depth}")
+    right.set(xscale="log", xlabel="forward passes (steps × depth)", ylabel="solved %", title=f"width {widest}: solved % vs forward passes")
+    right.legend()
+    figure.tight_layout()
+    name = f"study-{task_name}.png"
+    figure.savefig(docs / name, dpi=90)
+    plt.close(figure)
+    return ["", f"![{task_name}]({name})"]
+
+
+def write_report(measurements: dict[str, list[dict]], docs: Path, command: str, eval_count: int) -> Path:
+    docs.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "# Study: recursion depth versus parameters versus denoising steps", "",
+        f"Regenerate (from the committed weights under `weights/study/`): `{command}`", "",
+        f"Every cell: 2 distinct blocks recursed L times, loss on every iteration, the task's data recipe, the "
+        f"same number of training examples; evaluated on {eval_count} held-out generated puzzles "
+        f"(generator seed {EVAL_SEED}, {EVAL_SETS}). Forward passes = block-stack applications per puzzle, as measured.", "",
+    ]
+    for task_name, rows in measurements.items():
+        lines += report_task(task_name, rows) + write_figures(task_name, rows, docs) + [""]
+    path = docs / "study.md"
+    path.write_text("\n".join(lines) + "\n")
+    (docs / "study-measurements.jsonl").write_text("".join(json.dumps(row) + "\n" for task_rows in measurements.values() for row in task_rows))
+    return path
+
+
+def grid(task_name: str, widths: list[int], depths: list[int], seeds: list[int]) -> list[Cell]:
+    return [Cell(task_name, width, depth, seed) for seed in seeds for width in widths for depth in depths]
+

@@ -1,0 +1,31 @@
+import math
+from dataclasses import replace
+
+from rmdm_cli import study
+
+
+def test_matching_parameters_interpolates_in_log_parameters():
+    curve = [(100, 10.0), (1000, 50.0)]
+    assert math.isclose(study.matching_parameters(curve, 30.0), math.sqrt(100 * 1000))
+    assert study.matching_parameters(curve, 5.0) == 100  # the smallest model already matches
+    assert study.matching_parameters(curve, 60.0) is None  # not reached on the measured curve
+
+
+def test_study_trains_missing_cells_once_and_reports_every_claim(tmp_path, monkeypatch):
+    original = study.cell_config
+    monkeypatch.setattr(study, "cell_config", lambda *args: replace(original(*args), pool_size=8))  # fast data
+    monkeypatch.chdir(tmp_path)  # training states go to runs/study/ here
+    cells = study.grid("sudoku", [8, 16], [1, 2], [0])
+    said = []
+    study.train_cells(cells, tmp_path / "weights", 2, 2, 1, said.append)
+    assert sorted(p.stem for p in (tmp_path / "weights").iterdir()) == sorted(cell.name for cell in cells)
+    said.clear()
+    study.train_cells(cells, tmp_path / "weights", 2, 2, 1, said.append)
+    assert said == []  # everything trained: a rerun has nothing to do
+    rows = study.measure_cells(tmp_path / "weights", "sudoku", 2, lambda _: None)
+    assert len(rows) == 4 * 3 * 4  # cells x (L, 2L, 4L) x four step counts
+    assert {row["depth"] for row in rows if row["trained_depth"] == 2} == {2, 4, 8}
+    assert all(row["forward_passes"] <= row["steps"] * row["depth"] for row in rows)
+    text = study.write_report({"sudoku": rows}, tmp_path / "docs", "rmdm study report", 2).read_text()
+    assert "### Claim 1" in text and "### Claim 2" in text and "### Extrapolation" in text
+    assert "| 16 |" in text and "L = 2" in text
