@@ -171,3 +171,14 @@ def test_bench_compares_fixed_adaptive_retries_and_the_exact_solver(tiny_weights
     assert adaptive["mean_forward_passes"] <= fixed["mean_forward_passes"]
     assert retried["mean_forward_passes"] == 2 * adaptive["mean_forward_passes"]  # random weights: the retry always runs
     assert exact["solved_pct"] == 100.0 and exact["mean_forward_passes"] is None
+
+
+def test_generate_minimal_puzzles_lose_uniqueness_without_any_clue():
+    from rmdm_cli.tasks.sudoku import parse_grid, solve_exact
+
+    result = runner.invoke(app, ["generate", "sudoku", "--minimal", "--count", "2", "--seed", "5"])
+    for line in result.stdout.splitlines():
+        puzzle = parse_grid(line)
+        assert len(solve_exact(puzzle, limit=2)) == 1
+        for cell in (i for i, digit in enumerate(puzzle) if digit):
+            assert len(solve_exact(puzzle[:cell] + (0,) + puzzle[cell + 1 :], limit=2)) == 2
