@@ -1,0 +1,49 @@
+"""Where the wall time of a single-puzzle solve goes: interpreter, imports, loading, solving.
+
+    python benchmarks/startup.py [--repeats 3]
+
+Each figure is the median wall time of fresh processes, so it includes what a shell user waits for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EASY = "003020600900305001001806400008102900700000008006708200002609500800203009005010300"
+
+
+def wall(command: list[str], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run(command, check=False, capture_output=True, cwd=ROOT)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    python = sys.executable
+    load = "from pathlib import Path; from rmdm_cli.checkpoint import load_weights; load_weights(Path('weights/sudoku.safetensors'), 'sudoku')"
+    rows = [
+        ("python -c pass", [python, "-c", "pass"]),
+        ("rmdm --help", [python, "-m", "rmdm_cli", "--help"]),
+        ("import torch", [python, "-c", "import torch"]),
+        ("import torch + load weights", [python, "-c", load]),
+        ("rmdm solve sudoku EASY (fixed defaults)", [python, "-m", "rmdm_cli", "solve", "sudoku", EASY, "--no-live"]),
+        ("rmdm solve sudoku EASY --threshold 0.99 --adaptive-depth", [python, "-m", "rmdm_cli", "solve", "sudoku", EASY, "--no-live", "--threshold", "0.99", "--adaptive-depth"]),
+    ]
+    for name, command in rows:
+        print(f"{name:58s} {wall(command, args.repeats):6.2f} s")
+
+
+if __name__ == "__main__":
+    main()
