@@ -271,7 +271,7 @@ def study_train(
 
 @study_app.command("report")
 def study_report(
-    count: Annotated[int, typer.Option(min=1, help="Held-out generated puzzles per task.")] = 200,
+    count: Annotated[int, typer.Option(min=1, help="Held-out generated puzzles per task.")] = 100,
     directory: StudyDir = Path("weights/study"),
     docs: Annotated[Path, typer.Option(help="Where study.md and the figures go.")] = Path("docs"),
 ) -> None:

@@ -79,19 +79,20 @@ def measure_cells(directory: Path, task_name: str, count: int, say: Callable[[st
         model, header = load_weights(path, task_name)
         training = header["training"]
         trained_depth = header["config"]["depth"]
-        for depth in (trained_depth, 2 * trained_depth, 4 * trained_depth):
-            for steps in steps_list:
-                started = time.perf_counter()
-                answers = solve_all(model, task, puzzles, Decoding(depth, steps))
-                rows.append({
-                    "cell": path.stem, "width": header["config"]["width"], "trained_depth": trained_depth,
-                    "seed": training["train_config"]["seed"], "parameters": training["parameters"],
-                    "train_cpu_minutes": round(training["train_seconds"] * training["threads"] / 60, 1),
-                    "depth": depth, "steps": steps,
-                    "forward_passes": round(sum(a.forward_passes for a in answers) / len(answers), 1),
-                    "solved_pct": round(100 * sum(a.solved for a in answers) / len(answers), 1),
-                    "seconds": round(time.perf_counter() - started, 1),
-                })
+        # Every step count at the trained depth; extrapolation (2L, 4L) at full steps only.
+        settings = [(trained_depth, steps) for steps in steps_list] + [(factor * trained_depth, task.seq_len) for factor in (2, 4)]
+        for depth, steps in settings:
+            started = time.perf_counter()
+            answers = solve_all(model, task, puzzles, Decoding(depth, steps))
+            rows.append({
+                "cell": path.stem, "width": header["config"]["width"], "trained_depth": trained_depth,
+                "seed": training["train_config"]["seed"], "parameters": training["parameters"],
+                "train_cpu_minutes": round(training["train_seconds"] * training["threads"] / 60, 1),
+                "depth": depth, "steps": steps,
+                "forward_passes": round(sum(a.forward_passes for a in answers) / len(answers), 1),
+                "solved_pct": round(100 * sum(a.solved for a in answers) / len(answers), 1),
+                "seconds": round(time.perf_counter() - started, 1),
+            })
         say(f"measured {path.stem}")
     return rows
 
