@@ -266,7 +266,11 @@ def study_train(
         cells = grid(task, int_list(widths, "--widths"), int_list(depths, "--depths"), int_list(seeds, "--seeds", minimum=0))
     except UsageError as error:
         raise fail(str(error)) from None
-    train_cells(cells, directory, train_steps, batch_size, threads, lambda text: console.print(text, highlight=False))
+    try:
+        train_cells(cells, directory, train_steps, batch_size, threads, lambda text: console.print(text, highlight=False))
+    except KeyboardInterrupt:  # the cell in progress saved its state: the same command resumes it
+        console.print("interrupted: rerun the same command to continue the study", highlight=False)
+        raise typer.Exit(130) from None
 
 
 @study_app.command("report")
