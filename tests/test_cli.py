@@ -182,3 +182,20 @@ def test_generate_minimal_puzzles_lose_uniqueness_without_any_clue():
         assert len(solve_exact(puzzle, limit=2)) == 1
         for cell in (i for i, digit in enumerate(puzzle) if digit):
             assert len(solve_exact(puzzle[:cell] + (0,) + puzzle[cell + 1 :], limit=2)) == 2
+
+
+def test_retries_stop_once_the_checker_accepts(tiny_weights, monkeypatch):
+    from rmdm_cli.tasks.sudoku import Sudoku
+
+    calls = []
+
+    def accept_from_second_attempt(self, puzzle, answer):
+        calls.append(answer)
+        return len(calls) > len(EASY)  # first attempt of every puzzle rejected, the next accepted
+
+    monkeypatch.setattr(Sudoku, "check", accept_from_second_attempt)
+    result = solve(tiny_weights, "--format", "jsonl", "--steps", "4", "--retries", "5", input="\n".join(EASY) + "\n")
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["attempts"] for r in records] == [2, 2, 2] and all(r["solved"] for r in records)
+    assert [r["forward_passes"] for r in records] == [2 * 4 * 2] * 3  # two attempts of 4 steps at depth 2
+    assert result.exit_code == 0
