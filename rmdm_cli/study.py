@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -68,7 +67,8 @@ def train_cells(cells: list[Cell], directory: Path, train_steps: int, batch_size
 def measure_cells(directory: Path, task_name: str, count: int, say: Callable[[str], None]) -> list[dict]:
     """One row per (cell, inference depth, steps): solved % on the held-out set."""
     from rmdm_cli.checkpoint import load_weights
-    from rmdm_cli.solving import Decoding, solve_all
+    from rmdm_cli.run import measure
+    from rmdm_cli.solving import Decoding
     from rmdm_cli.tasks import get_task
 
     task = get_task(task_name)
@@ -82,16 +82,11 @@ def measure_cells(directory: Path, task_name: str, count: int, say: Callable[[st
         # Every step count at the trained depth; extrapolation (2L, 4L) at full steps only.
         settings = [(trained_depth, steps) for steps in steps_list] + [(factor * trained_depth, task.seq_len) for factor in (2, 4)]
         for depth, steps in settings:
-            started = time.perf_counter()
-            answers = solve_all(model, task, puzzles, Decoding(depth, steps))
             rows.append({
                 "cell": path.stem, "width": header["config"]["width"], "trained_depth": trained_depth,
                 "seed": training["train_config"]["seed"], "parameters": training["parameters"],
                 "train_cpu_minutes": round(training["train_seconds"] * training["threads"] / 60, 1),
-                "depth": depth, "steps": steps,
-                "forward_passes": round(sum(a.forward_passes for a in answers) / len(answers), 1),
-                "solved_pct": round(100 * sum(a.solved for a in answers) / len(answers), 1),
-                "seconds": round(time.perf_counter() - started, 1),
+                "depth": depth, "steps": steps, **measure(model, task, puzzles, Decoding(depth, steps)),
             })
         say(f"measured {path.stem}")
     return rows
@@ -162,7 +157,7 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
               "| L | " + " | ".join(f"{level}%" for level in LEVELS) + " |", "|---" * (len(LEVELS) + 1) + "|"]
     family = mean_by([row for row in at_trained if row["width"] == widest], ("trained_depth", "steps"))
     for depth in depths:
-        points = sorted((row["forward_passes"], row["solved_pct"]) for key, row in family.items() if key[0] == depth)
+        points = sorted((row["mean_forward_passes"], row["solved_pct"]) for key, row in family.items() if key[0] == depth)
         needed = [next((f"{passes:g}" for passes, solved in points if solved >= level), "not reached") for level in LEVELS]
         lines.append(f"| {depth} | " + " | ".join(needed) + " |")
 
@@ -196,7 +191,7 @@ def write_figures(task_name: str, rows: list[dict], docs: Path) -> list[str]:
     widest = max(row["width"] for row in rows)
     family = mean_by([row for row in at_trained if row["width"] == widest], ("trained_depth", "steps"))
     for depth in sorted({key[0] for key in family}):
-        points = sorted((row["forward_passes"], row["solved_pct"]) for key, row in family.items() if key[0] == depth)
+        points = sorted((row["mean_forward_passes"], row["solved_pct"]) for key, row in family.items() if key[0] == depth)
         right.plot(*zip(*points), marker="o", label=f"L = {depth}")
     right.set(xscale="log", xlabel="forward passes (steps × depth)", ylabel="solved %", title=f"width {widest}: solved % vs forward passes")
     right.legend()
