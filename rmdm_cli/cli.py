@@ -295,7 +295,7 @@ def generate_sudoku(
     count: Annotated[int, typer.Option(min=1, help="Puzzles to generate.")] = 100,
     seed: Annotated[int, typer.Option(help="Generator seed (training grids use a separate stream).")] = 1,
     clues: Annotated[str, typer.Option(help="Clue range MIN-MAX; removal stops early when uniqueness would break.")] = "30-36",
-    minimal: Annotated[bool, typer.Option("--minimal", help="Remove clues until none can go without losing uniqueness (typically 22-27 clues); replaces --clues.")] = False,
+    minimal: Annotated[bool, typer.Option("--minimal", help="Remove clues until none can go without losing uniqueness (typically 22-26 clues); replaces --clues.")] = False,
 ) -> None:
     """Print unique-solution Sudoku puzzles, one 81-character line each."""
     from rmdm_cli.tasks.sudoku import Sudoku
