@@ -97,7 +97,7 @@ Weights = Annotated[Optional[Path], typer.Option(help="Weights file [default: we
 Order = Annotated[OrderChoice, typer.Option(help="Which masked cells a step commits first.")]
 Threshold = Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Adaptive steps: also commit every cell whose confidence reaches this; --steps stays the upper bound.", show_default=False)]
 AdaptiveDepth = Annotated[bool, typer.Option("--adaptive-depth", help="Adaptive depth: stop recursing in a step once the predictions stop changing; --depth stays the upper bound.")]
-Retries = Annotated[int, typer.Option(min=0, help="Verified retries: re-run a puzzle the checker rejects, sampled with a new seed, up to this many times.")]
+Retries = Annotated[int, typer.Option(min=0, help="Verified retries: re-run a puzzle the checker rejects with a sampled commit order and a new seed, up to this many times.")]
 
 
 def make_solve(task_name: str):
