@@ -300,14 +300,14 @@ def generate_sudoku(
     """Print unique-solution Sudoku puzzles, one 81-character line each."""
     from rmdm_cli.tasks.sudoku import Sudoku
 
-    if minimal:  # every cell is tried once: a clue that stays cannot go (fewer clues only add solutions)
-        clues = "17-17"
     try:
         low, high = (int(part) for part in clues.split("-"))
         if not 17 <= low <= high <= 81:
             raise ValueError
     except ValueError:
         raise fail(f"--clues: expected MIN-MAX with 17 <= MIN <= MAX <= 81, got {clues!r}") from None
+    if minimal:  # removal then tries every cell once: a clue that stays cannot go (fewer clues only add solutions)
+        low = high = 17
     for puzzle in Sudoku().generate(count, seed, clues=(low, high)):
         print(puzzle, flush=True)
 

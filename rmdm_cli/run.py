@@ -227,22 +227,24 @@ def run_bench(task_name, files: list[Path], limit, device, weights, threshold: f
     if retries:
         settings.append((f"adaptive + {retries} verified retries", replace(adaptive, retries=retries)))
     rows = []
+
+    def add(row: dict) -> None:
+        rows.append(row)
+        if as_json:  # streamed as measured
+            print_rows([row], "", True)
+
     for path in files:
         puzzles = read_puzzle_file(task, path, limit, console)
         for name, decoding in settings:
-            rows.append({"set": path.name, "puzzles": len(puzzles), "settings": name, **measure(model, task, puzzles, decoding)})
-            if as_json:
-                print_rows(rows[-1:], "", True)
+            add({"set": path.name, "puzzles": len(puzzles), "settings": name, **measure(model, task, puzzles, decoding)})
         started = time.perf_counter()
         solved = sum(task.check(puzzle, task.exact_answer(puzzle) or "") for puzzle in puzzles)
         seconds = time.perf_counter() - started
-        rows.append({
+        add({
             "set": path.name, "puzzles": len(puzzles), "settings": "exact solver (no model)",
             "solved_pct": round(100 * solved / max(1, len(puzzles)), 2), "mean_forward_passes": None,
             "puzzles_per_s": round(len(puzzles) / seconds, 2),
         })
-        if as_json:
-            print_rows(rows[-1:], "", True)
     if not as_json:
         print_rows(rows, f"{task_name} · {model.parameter_count():,} parameters · {torch.get_num_threads()} threads", False)
 
@@ -287,6 +289,7 @@ def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, c
     metadata["parameters"] = model.parameter_count()
     if parent:
         metadata["init_from"] = parent
-    metadata["total_train_seconds"] = round(metadata["train_seconds"] + (parent["training"].get("total_train_seconds", parent["training"]["train_seconds"]) if parent else 0), 1)
+    earlier = parent["training"].get("total_train_seconds", parent["training"]["train_seconds"]) if parent else 0
+    metadata["total_train_seconds"] = round(earlier + metadata["train_seconds"], 1)
     save_weights(out, model, task_name, metadata, {"depth": config.depth, "steps": default_steps})
     console.print(f"wrote {out}", highlight=False)

@@ -40,10 +40,11 @@ def denoise(model: RecursiveDenoiser, tokens: torch.Tensor, is_open: torch.Tenso
     running = torch.arange(tokens.shape[0], device=tokens.device)  # rows still recursing
     previous = None  # (R, T) argmax after the previous iteration, for the running rows
     for _ in range(depth):
-        h[running] = model.recurse(x[running], h[running], 1)
-        logits[running] = model.logits(h[running])
+        hidden = model.recurse(x[running], h[running], 1)  # (R, T, D)
+        out = model.logits(hidden)  # (R, T, V)
+        h[running], logits[running] = hidden, out
         used[running] += 1
-        guess = logits[running].argmax(-1)
+        guess = out.argmax(-1)
         if previous is not None:
             changing = ((guess != previous) & is_open[running]).any(1)
             running, guess = running[changing], guess[changing]

@@ -115,11 +115,38 @@ def matching_parameters(curve: list[tuple[int, float]], solved: float) -> float 
     return curve[-1][0] if curve and curve[-1][1] >= solved else None
 
 
+@dataclass
+class Summary:
+    """The seed-averaged views of one task's measurements that the tables and figures share."""
+
+    full_steps: int  # the largest step count measured (one token per step)
+    cells: dict[tuple[int, int], dict]  # (width, L) -> row at full steps and the trained depth
+    widest: int  # the width whose depth families claim 2 compares
+    family: dict[tuple[int, int], dict]  # (L, steps) -> row of the widest cells at the trained depth
+
+    def parameter_curve(self, depth: int) -> list[tuple[int, float]]:  # (parameters, solved %)
+        return sorted((cell["parameters"], cell["solved_pct"]) for (_, L), cell in self.cells.items() if L == depth)
+
+    def passes_curve(self, depth: int) -> list[tuple[float, float]]:  # (forward passes, solved %)
+        return sorted((row["mean_forward_passes"], row["solved_pct"]) for (L, _), row in self.family.items() if L == depth)
+
+
+def summarise(rows: list[dict]) -> Summary:
+    full_steps = max(row["steps"] for row in rows)
+    widest = max(row["width"] for row in rows)
+    at_trained = [row for row in rows if row["depth"] == row["trained_depth"]]
+    return Summary(
+        full_steps=full_steps,
+        cells=mean_by([row for row in at_trained if row["steps"] == full_steps], ("width", "trained_depth")),
+        widest=widest,
+        family=mean_by([row for row in at_trained if row["width"] == widest], ("trained_depth", "steps")),
+    )
+
+
 def report_task(task_name: str, rows: list[dict]) -> list[str]:
     """The markdown section of one task."""
-    full_steps = max(row["steps"] for row in rows)
-    at_trained = [row for row in rows if row["depth"] == row["trained_depth"]]
-    cells = mean_by([row for row in at_trained if row["steps"] == full_steps], ("width", "trained_depth"))
+    summary = summarise(rows)
+    full_steps, cells, widest = summary.full_steps, summary.cells, summary.widest
     widths = sorted({key[0] for key in cells})
     depths = sorted({key[1] for key in cells})
     lines = [f"## {task_name}", "", f"Solved % on the held-out set at steps = {full_steps}, run at the trained depth "
@@ -138,7 +165,7 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
 
     lines += ["", "### Claim 1: parameters a non-recursive model (L = 1) needs to match an L-recursive one", "",
               "| L | width | recursive solved % | L = 1 parameters to match / recursive parameters |", "|---|---|---|---|"]
-    curve = sorted((cell["parameters"], cell["solved_pct"]) for (width, depth), cell in cells.items() if depth == 1)
+    curve = summary.parameter_curve(1)
     for depth in depths:
         if depth == 1:
             continue
@@ -147,17 +174,16 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
             if cell is None:
                 continue
             match = matching_parameters(curve, cell["solved_pct"])
-            ratio = "not reached" if match is None else f"{match / cell['parameters']:.2f}×"
             if cell["solved_pct"] == 0:
                 ratio = "– (solves nothing)"
+            else:
+                ratio = "not reached" if match is None else f"{match / cell['parameters']:.2f}×"
             lines.append(f"| {depth} | {width} | {cell['solved_pct']:.1f} | {ratio} |")
 
-    widest = max(widths)
     lines += ["", f"### Claim 2: forward passes (steps × depth) to reach a solved % (width {widest}, trained depth)", "",
               "| L | " + " | ".join(f"{level}%" for level in LEVELS) + " |", "|---" * (len(LEVELS) + 1) + "|"]
-    family = mean_by([row for row in at_trained if row["width"] == widest], ("trained_depth", "steps"))
     for depth in depths:
-        points = sorted((row["mean_forward_passes"], row["solved_pct"]) for key, row in family.items() if key[0] == depth)
+        points = summary.passes_curve(depth)
         needed = [next((f"{passes:g}" for passes, solved in points if solved >= level), "not reached") for level in LEVELS]
         lines.append(f"| {depth} | " + " | ".join(needed) + " |")
 
@@ -179,21 +205,15 @@ def write_figures(task_name: str, rows: list[dict], docs: Path) -> list[str]:
         import matplotlib.pyplot as plt
     except ImportError:
         return ["", "(Figures need matplotlib: `pip install -e '.[study]'`.)"]
-    full_steps = max(row["steps"] for row in rows)
-    at_trained = [row for row in rows if row["depth"] == row["trained_depth"]]
-    cells = mean_by([row for row in at_trained if row["steps"] == full_steps], ("width", "trained_depth"))
+    summary = summarise(rows)
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    for depth in sorted({key[1] for key in cells}):
-        points = sorted((cell["parameters"], cell["solved_pct"]) for key, cell in cells.items() if key[1] == depth)
-        left.plot(*zip(*points), marker="o", label=f"L = {depth}")
+    for depth in sorted({L for _, L in summary.cells}):
+        left.plot(*zip(*summary.parameter_curve(depth)), marker="o", label=f"L = {depth}")
     left.set(xscale="log", xlabel="parameters", ylabel="solved %", title=f"{task_name}: solved % vs parameters")
     left.legend()
-    widest = max(row["width"] for row in rows)
-    family = mean_by([row for row in at_trained if row["width"] == widest], ("trained_depth", "steps"))
-    for depth in sorted({key[0] for key in family}):
-        points = sorted((row["mean_forward_passes"], row["solved_pct"]) for key, row in family.items() if key[0] == depth)
-        right.plot(*zip(*points), marker="o", label=f"L = {depth}")
-    right.set(xscale="log", xlabel="forward passes (steps × depth)", ylabel="solved %", title=f"width {widest}: solved % vs forward passes")
+    for depth in sorted({L for L, _ in summary.family}):
+        right.plot(*zip(*summary.passes_curve(depth)), marker="o", label=f"L = {depth}")
+    right.set(xscale="log", xlabel="forward passes (steps × depth)", ylabel="solved %", title=f"width {summary.widest}: solved % vs forward passes")
     right.legend()
     figure.tight_layout()
     name = f"study-{task_name}.png"
