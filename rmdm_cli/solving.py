@@ -39,8 +39,9 @@ class Answer:
 
 
 # Retries draw the commit order in proportion to confidence: on easy50 (first shipped model,
-# threshold 0.99) 8 retries reached 98% this way, against 92-94% for random order, margin order
-# or tempered token sampling, and 88% for re-opening only the rows/columns/boxes that break a rule.
+# threshold 0.99) 8 retries reached 98% this way, against 90-94% for random order, margin order
+# or tempered token sampling, and 88% for re-opening only the rows/columns/boxes that break a
+# rule (docs/inference.md).
 RETRY_ORDER = "sampled"
 
 
