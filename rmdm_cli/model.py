@@ -26,6 +26,14 @@ class ModelConfig:
     mlp_ratio: int = 4  # MLP hidden size = mlp_ratio * width
     depth: int = 4  # recursion depth the model was trained at (the default at inference)
     mask_token: int = 0  # id of the mask token; never predicted
+    # "sequence" layout only: extra learned embeddings summed in per position, one table per
+    # group, each a tuple of seq_len ids from the task (e.g. a digit's place value), so positions
+    # that play the same role share what they learn instead of each learning it alone.
+    position_groups: tuple[tuple[int, ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        # JSON from a checkpoint header gives lists; the config stays hashable and comparable.
+        object.__setattr__(self, "position_groups", tuple(tuple(group) for group in self.position_groups))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -77,6 +85,10 @@ class RecursiveDenoiser(nn.Module):
             self.register_buffer("boxes", (cells // 27) * 3 + (cells % 9) // 3, persistent=False)
         elif config.layout == "sequence":
             self.position_embedding = nn.Embedding(config.seq_len, config.width)
+            if any(len(group) != config.seq_len for group in config.position_groups):
+                raise ValueError(f"every position group needs {config.seq_len} ids")
+            self.group_embeddings = nn.ModuleList(nn.Embedding(max(group) + 1, config.width) for group in config.position_groups)
+            self.register_buffer("group_ids", torch.tensor(config.position_groups, dtype=torch.long).view(-1, config.seq_len), persistent=False)
         else:
             raise ValueError(f"unknown layout {config.layout!r}")
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
@@ -101,7 +113,10 @@ class RecursiveDenoiser(nn.Module):
         x = self.token_embedding(tokens)
         if self.config.layout == "sudoku":
             return x + self.row_embedding(self.rows) + self.col_embedding(self.cols) + self.box_embedding(self.boxes)
-        return x + self.position_embedding.weight[: tokens.shape[1]]
+        x = x + self.position_embedding.weight
+        for embedding, ids in zip(self.group_embeddings, self.group_ids):
+            x = x + embedding(ids)
+        return x
 
     def recurse(self, x: torch.Tensor, h: torch.Tensor, depth: int) -> torch.Tensor:
         """Apply the block stack `depth` times, re-adding the input embedding `x` each time."""

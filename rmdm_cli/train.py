@@ -46,6 +46,7 @@ class TrainConfig:
             vocab_size=task.vocab_size,
             seq_len=task.seq_len,
             layout=task.layout,
+            position_groups=task.position_groups,
             width=self.width,
             heads=self.heads,
             n_layers=self.n_layers,

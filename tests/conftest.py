@@ -20,7 +20,7 @@ def tiny_model(seed: int = 0, depth: int = 2, task: str = "sudoku") -> Recursive
 
     spec = get_task(task)
     torch.manual_seed(seed)
-    config = ModelConfig(vocab_size=spec.vocab_size, seq_len=spec.seq_len, layout=spec.layout, width=16, heads=2, n_layers=1, depth=depth)
+    config = ModelConfig(vocab_size=spec.vocab_size, seq_len=spec.seq_len, layout=spec.layout, position_groups=spec.position_groups, width=16, heads=2, n_layers=1, depth=depth)
     return RecursiveDenoiser(config).eval()
 
 

@@ -72,3 +72,24 @@ def test_shape_mismatch_is_reported(tmp_path):
     save_file(load_file(str(path)), str(path), metadata={"rmdm": json.dumps(header)})
     with pytest.raises(WeightsError, match="has shape"):
         load_weights(path, "sudoku")
+
+
+def test_position_groups_share_embeddings_and_survive_a_checkpoint(tmp_path):
+    from rmdm_cli.tasks.countdown import PROMPT_LEN, VALUE_WIDTH, Countdown
+
+    places, fields = Countdown.position_groups
+    # The units digit of the first number and of the first equation's result share a place id.
+    assert places[2] == places[PROMPT_LEN + 3 * VALUE_WIDTH] == 1 and fields[2] != fields[PROMPT_LEN + 3 * VALUE_WIDTH]
+    model = tiny_model(task="countdown")
+    assert model.config.position_groups == Countdown.position_groups
+    tokens = torch.tensor([Countdown().encode(Countdown().parse("86,28,13,31,96"))])
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(parameter.half().float())
+        before = model(tokens)
+        model.group_embeddings[0].weight.zero_()
+        assert not torch.allclose(model(tokens), before)  # the groups are part of the embedding
+    path = tmp_path / "m.safetensors"
+    save_weights(path, model, "countdown", {}, {"depth": 2, "steps": 8})
+    loaded, _ = load_weights(path, "countdown")  # the header's JSON lists come back as the same config
+    assert loaded.config == model.config and torch.equal(loaded(tokens), model(tokens))

@@ -16,6 +16,7 @@ class PuzzleError(ValueError):
 class Task:
     name: str
     layout: str  # the model's position layout for this task
+    position_groups: tuple[tuple[int, ...], ...] = ()  # "sequence" layout: per-position ids of shared embeddings
     seq_len: int  # tokens per encoded puzzle
     vocab_size: int  # token ids, mask included
     mask_token: int

@@ -46,6 +46,21 @@ TRAIN_TARGETS = (10, 100)
 EQUATION = re.compile(r"^(\d+)([-+*/])(\d+)=(\d+)$")
 
 
+def position_groups() -> tuple[tuple[int, ...], ...]:
+    """Per position: its place value (1 units ... 4 thousands, 0 the operator) and its field
+    (prompt number 0-4, target 5, then a, op, b, c of each equation). Digits of equal place
+    share an embedding, so copying a number and carrying in arithmetic line up digit by digit."""
+    places, fields = [], []
+    for field in range(MAX_NUMBERS + 1):
+        places += range(NUMBER_WIDTH, 0, -1)
+        fields += [field] * NUMBER_WIDTH
+    for equation in range(MAX_NUMBERS - 1):
+        first = MAX_NUMBERS + 1 + 4 * equation
+        places += [*range(VALUE_WIDTH, 0, -1), 0, *range(VALUE_WIDTH, 0, -1), *range(VALUE_WIDTH, 0, -1)]
+        fields += [first] * VALUE_WIDTH + [first + 1] + [first + 2] * VALUE_WIDTH + [first + 3] * VALUE_WIDTH
+    return tuple(places), tuple(fields)
+
+
 def benchmark_targets() -> frozenset[int]:
     """Every target in the shared Countdown benchmarks: excluded from training data so the
     benchmarks measure held-out targets, as in the reference paper."""
@@ -235,6 +250,7 @@ def random_example(rng: random.Random, count: int, excluded: frozenset[int]) -> 
 class Countdown(Task):
     name = "countdown"
     layout = "sequence"
+    position_groups = position_groups()
     seq_len = SEQ_LEN
     vocab_size = VOCAB_SIZE
     mask_token = MASK
