@@ -252,18 +252,22 @@ def study_train(
     widths: Annotated[str, typer.Option(help="Widths, comma-separated.")] = "24,64,128",
     depths: Annotated[str, typer.Option(help="Trained recursion depths L, comma-separated.")] = "1,2,4,8",
     seeds: Annotated[str, typer.Option(help="Seeds, comma-separated.")] = "0,1",
+    variants: Annotated[str, typer.Option(help="Cell variants, comma-separated: base, no-reinject (claim 3a), random-depth (claim 3c).")] = "base",
     train_steps: Annotated[int, typer.Option(min=1, help="Optimizer steps per cell (300 x 64 left every Sudoku cell on the initial plateau: 0% solved).")] = 1500,
     batch_size: Annotated[int, typer.Option(min=1, help="Examples per step.")] = 64,
     threads: Annotated[int, typer.Option(min=0, help="CPU threads (0: torch's default).")] = 1,
     directory: StudyDir = Path("weights/study"),
 ) -> None:
     """Train the grid's cells that are not in --dir yet (rerun to continue after an interruption)."""
-    from rmdm_cli.study import grid, train_cells
+    from rmdm_cli.study import VARIANTS, grid, train_cells
 
     try:
         if task not in TASK_NAMES:
             raise UsageError(f"unknown task {task!r} (choose from {', '.join(TASK_NAMES)})")
-        cells = grid(task, int_list(widths, "--widths"), int_list(depths, "--depths"), int_list(seeds, "--seeds", minimum=0))
+        variant_names = tuple(name.strip() for name in variants.split(","))
+        if unknown := [name for name in variant_names if name not in VARIANTS]:
+            raise UsageError(f"--variants: unknown {', '.join(unknown)} (choose from {', '.join(VARIANTS)})")
+        cells = grid(task, int_list(widths, "--widths"), int_list(depths, "--depths"), int_list(seeds, "--seeds", minimum=0), variant_names)
     except UsageError as error:
         raise fail(str(error)) from None
     try:

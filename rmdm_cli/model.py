@@ -26,6 +26,7 @@ class ModelConfig:
     mlp_ratio: int = 4  # MLP hidden size = mlp_ratio * width
     depth: int = 4  # recursion depth the model was trained at (the default at inference)
     mask_token: int = 0  # id of the mask token; never predicted
+    reinject: bool = True  # re-add the input embedding before every iteration (False: once, before the first; the study's ablation)
     # "sequence" layout only: extra learned embeddings summed in per position, one table per
     # group, each a tuple of seq_len ids from the task (e.g. a digit's place value), so positions
     # that play the same role share what they learn instead of each learning it alone.
@@ -118,10 +119,15 @@ class RecursiveDenoiser(nn.Module):
             x = x + embedding(ids)
         return x
 
+    def initial_state(self, x: torch.Tensor) -> torch.Tensor:
+        """The hidden state before the first iteration: zeros when `recurse` adds the input, else a copy of it."""
+        return torch.zeros_like(x) if self.config.reinject else x.clone()
+
     def recurse(self, x: torch.Tensor, h: torch.Tensor, depth: int) -> torch.Tensor:
-        """Apply the block stack `depth` times, re-adding the input embedding `x` each time."""
+        """Apply the block stack `depth` times, re-adding the input embedding `x` each time (with `reinject`)."""
         for _ in range(depth):
-            h = h + x
+            if self.config.reinject:
+                h = h + x
             for block in self.blocks:
                 h = block(h)
         return h
@@ -132,4 +138,4 @@ class RecursiveDenoiser(nn.Module):
     def forward(self, tokens: torch.Tensor, depth: int | None = None) -> torch.Tensor:
         """Logits (B, T, V) after `depth` applications of the block stack (default: trained depth)."""
         x = self.embed(tokens)
-        return self.logits(self.recurse(x, torch.zeros_like(x), depth or self.config.depth))
+        return self.logits(self.recurse(x, self.initial_state(x), depth or self.config.depth))

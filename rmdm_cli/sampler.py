@@ -32,7 +32,7 @@ class SamplerState:
 def denoise(model: RecursiveDenoiser, tokens: torch.Tensor, is_open: torch.Tensor, depth: int, adaptive_depth: bool):
     """Logits (A, T, V) after up to `depth` iterations, and the iterations each row used (A,)."""
     x = model.embed(tokens)  # (A, T, D)
-    h = torch.zeros_like(x)
+    h = model.initial_state(x)
     if not adaptive_depth:
         return model.logits(model.recurse(x, h, depth)), torch.full((tokens.shape[0],), depth, device=tokens.device)
     logits = torch.empty(*tokens.shape, model.config.vocab_size, device=tokens.device)

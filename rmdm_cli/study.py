@@ -18,6 +18,12 @@ EVAL_SEED = 2  # generator seed of the held-out evaluation set (training never d
 # Mid-difficulty sets, so that minutes-long trainings spread out instead of all scoring 0%.
 EVAL_SETS = {"sudoku": {"clues": (36, 45)}, "countdown": {"numbers": 4}}
 LEVELS = (25, 50, 75, 90)  # solved % levels at which claim 2 compares forward passes
+# Cell variants beyond the paper: the TrainConfig fields each one changes.
+VARIANTS = {
+    "base": {},
+    "no-reinject": {"reinject": False},  # claim 3a: the input embedding enters once, not every iteration
+    "random-depth": {"random_depth": True},  # claim 3c: one model, each step at a depth drawn from 1..L
+}
 
 
 @dataclass(frozen=True)
@@ -26,10 +32,12 @@ class Cell:
     width: int  # hidden size; parameters grow about as width squared
     depth: int  # recursion depth L at training time
     seed: int  # data, batch and initialisation seed
+    variant: str = "base"  # a key of VARIANTS
 
     @property
     def name(self) -> str:
-        return f"{self.task}-w{self.width}-L{self.depth}-s{self.seed}"
+        suffix = "" if self.variant == "base" else f"-{self.variant}"
+        return f"{self.task}-w{self.width}-L{self.depth}-s{self.seed}{suffix}"
 
 
 def cell_config(cell: Cell, train_steps: int, batch_size: int, threads: int):
@@ -40,7 +48,7 @@ def cell_config(cell: Cell, train_steps: int, batch_size: int, threads: int):
     return TrainConfig(
         width=cell.width, heads=4, n_layers=2, depth=cell.depth, grad_iterations=cell.depth, batch_size=batch_size,
         train_steps=train_steps, warmup_steps=max(1, train_steps // 10), seed=cell.seed, threads=threads,
-        **get_task_class(cell.task).train_defaults,
+        **get_task_class(cell.task).train_defaults, **VARIANTS[cell.variant],
     )
 
 
@@ -79,11 +87,14 @@ def measure_cells(directory: Path, task_name: str, count: int, say: Callable[[st
         model, header = load_weights(path, task_name)
         training = header["training"]
         trained_depth = header["config"]["depth"]
-        # Every step count at the trained depth; extrapolation (2L, 4L) at full steps only.
-        settings = [(trained_depth, steps) for steps in steps_list] + [(factor * trained_depth, task.seq_len) for factor in (2, 4)]
+        variant = next((name for name, fields in VARIANTS.items() if fields and all(training["train_config"].get(k) == v for k, v in fields.items())), "base")
+        if variant == "random-depth":  # the one model at every depth up to L, against the specialists
+            settings = [(depth, task.seq_len) for depth in (1, 2, 4, 8, 16) if depth <= trained_depth]
+        else:  # every step count at the trained depth; extrapolation (2L, 4L) at full steps only
+            settings = [(trained_depth, steps) for steps in steps_list] + [(factor * trained_depth, task.seq_len) for factor in (2, 4)]
         for depth, steps in settings:
             rows.append({
-                "cell": path.stem, "width": header["config"]["width"], "trained_depth": trained_depth,
+                "cell": path.stem, "variant": variant, "width": header["config"]["width"], "trained_depth": trained_depth,
                 "seed": training["train_config"]["seed"], "parameters": training["parameters"],
                 "train_cpu_minutes": round(training["train_seconds"] * training["threads"] / 60, 1),
                 "depth": depth, "steps": steps, **measure(model, task, puzzles, Decoding(depth, steps)),
@@ -132,6 +143,7 @@ class Summary:
 
 
 def summarise(rows: list[dict]) -> Summary:
+    rows = [row for row in rows if row.get("variant", "base") == "base"]
     full_steps = max(row["steps"] for row in rows)
     widest = max(row["width"] for row in rows)
     at_trained = [row for row in rows if row["depth"] == row["trained_depth"]]
@@ -189,11 +201,28 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
 
     lines += ["", f"### Extrapolation: run at 2L and 4L (width {widest}, steps = {full_steps})", "",
               "| L | at L | at 2L | at 4L |", "|---|---|---|---|"]
-    deeper = mean_by([row for row in rows if row["width"] == widest and row["steps"] == full_steps], ("trained_depth", "depth"))
+    at_full = mean_by([row for row in rows if row["steps"] == full_steps], ("variant", "width", "trained_depth", "depth"))
     for depth in depths:
-        values = [deeper.get((depth, depth * factor)) for factor in (1, 2, 4)]
-        lines.append(f"| {depth} | " + " | ".join("–" if v is None else f"{v['solved_pct']:.1f}%" for v in values) + " |")
+        values = [at_full.get(("base", widest, depth, depth * factor)) for factor in (1, 2, 4)]
+        lines.append(f"| {depth} | " + " | ".join(percent(v) for v in values) + " |")
+
+    ablated = sorted(key[1:3] for key in at_full if key[0] == "no-reinject" and key[3] == key[2])
+    if ablated:
+        lines += ["", f"### Claim 3a: input re-injection on and off (steps = {full_steps}, trained depth)", "",
+                  "| width | L | re-injected every iteration | added once |", "|---|---|---|---|"]
+        for width, depth in ablated:
+            lines.append(f"| {width} | {depth} | {percent(at_full.get(('base', width, depth, depth)))} | {percent(at_full[('no-reinject', width, depth, depth)])} |")
+    mixed = sorted(key[1:] for key in at_full if key[0] == "random-depth")
+    if mixed:
+        lines += ["", f"### Claim 3c: one model trained at a random depth per step against specialists (steps = {full_steps})", "",
+                  "| width | trained up to L | run at depth | random-depth model | specialist trained at that depth |", "|---|---|---|---|---|"]
+        for width, most, depth in mixed:
+            lines.append(f"| {width} | {most} | {depth} | {percent(at_full[('random-depth', width, most, depth)])} | {percent(at_full.get(('base', width, depth, depth)))} |")
     return lines
+
+
+def percent(row: dict | None) -> str:
+    return "–" if row is None else f"{row['solved_pct']:.1f}%"
 
 
 def write_figures(task_name: str, rows: list[dict], docs: Path) -> list[str]:
@@ -239,6 +268,6 @@ def write_report(measurements: dict[str, list[dict]], docs: Path, command: str, 
     return path
 
 
-def grid(task_name: str, widths: list[int], depths: list[int], seeds: list[int]) -> list[Cell]:
-    return [Cell(task_name, width, depth, seed) for seed in seeds for width in widths for depth in depths]
+def grid(task_name: str, widths: list[int], depths: list[int], seeds: list[int], variants: tuple[str, ...] = ("base",)) -> list[Cell]:
+    return [Cell(task_name, width, depth, seed, variant) for variant in variants for seed in seeds for width in widths for depth in depths]
 

@@ -28,7 +28,9 @@ class TrainConfig:
     width: int = 128  # hidden size
     heads: int = 4  # attention heads
     n_layers: int = 2  # distinct blocks recursed over
-    depth: int = 4  # recursion depth during training
+    depth: int = 4  # recursion depth during training (the largest one with random_depth)
+    random_depth: bool = False  # each step recurses a depth drawn from 1..depth, so one model serves every --depth
+    reinject: bool = True  # re-add the input embedding before every iteration (the model config's field)
     grad_iterations: int = 1  # loss (and gradient) on the last this many iterations; the rest run under no_grad
     batch_size: int = 128  # examples per optimizer step
     train_steps: int = 5000  # optimizer steps in total
@@ -52,6 +54,7 @@ class TrainConfig:
             n_layers=self.n_layers,
             depth=self.depth,
             mask_token=task.mask_token,
+            reinject=self.reinject,
         )
 
     @classmethod
@@ -78,7 +81,7 @@ def mask_batch(targets: torch.Tensor, maskable: torch.Tensor, config: TrainConfi
 def supervised_loss(model: RecursiveDenoiser, inputs, targets, masked, depth: int, grad_iterations: int) -> torch.Tensor:
     """Mean masked cross-entropy over the last `grad_iterations` recursion iterations."""
     x = model.embed(inputs)  # (B, T, D)
-    h = torch.zeros_like(x)
+    h = model.initial_state(x)
     free = depth - min(grad_iterations, depth)
     if free:
         with torch.no_grad():
@@ -116,7 +119,7 @@ def train(
     step, seconds = 0, 0.0
     if state_path.exists():
         state = torch.load(state_path, weights_only=False)
-        if state["config"] != asdict(config):
+        if TrainConfig.from_dict(state["config"]) != config:  # fields added since then take their defaults
             raise ValueError(f"{state_path} was written by a different training config; delete it or match the config")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -147,7 +150,8 @@ def train(
                 group["lr"] = learning_rate(config, step)
             targets, maskable = task.training_batch(config.batch_size, generator)
             inputs, masked = mask_batch(targets, maskable, config, task.mask_token, generator)
-            loss = supervised_loss(model, inputs, targets, masked, config.depth, config.grad_iterations)
+            depth = int(torch.randint(1, config.depth + 1, (1,), generator=generator)) if config.random_depth else config.depth
+            loss = supervised_loss(model, inputs, targets, masked, depth, config.grad_iterations)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

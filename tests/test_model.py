@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from conftest import tiny_model
+from rmdm_cli.model import RecursiveDenoiser
 from rmdm_cli.checkpoint import WeightsError, load_weights, save_weights
 from rmdm_cli.tasks.sudoku import parse_grid
 
@@ -93,3 +94,16 @@ def test_position_groups_share_embeddings_and_survive_a_checkpoint(tmp_path):
     save_weights(path, model, "countdown", {}, {"depth": 2, "steps": 8})
     loaded, _ = load_weights(path, "countdown")  # the header's JSON lists come back as the same config
     assert loaded.config == model.config and torch.equal(loaded(tokens), model(tokens))
+
+
+def test_without_reinjection_the_input_enters_once():
+    from dataclasses import replace as replace_config
+
+    model = tiny_model()
+    plain = RecursiveDenoiser(replace_config(model.config, reinject=False))
+    plain.load_state_dict(model.state_dict())
+    x = model.embed(TOKENS)
+    h1 = plain.recurse(x, plain.initial_state(x), 1)
+    assert torch.allclose(h1, model.recurse(x, model.initial_state(x), 1))  # the first iteration is the same
+    assert torch.allclose(plain.recurse(x, h1, 1), plain.recurse(x, plain.initial_state(x), 2))
+    assert not torch.allclose(plain(TOKENS, 2), model(TOKENS, 2))  # later iterations see no input

@@ -29,3 +29,27 @@ def test_study_trains_missing_cells_once_and_reports_every_claim(tmp_path, monke
     text = study.write_report({"sudoku": rows}, tmp_path / "docs", "rmdm study report", 2).read_text()
     assert "### Claim 1" in text and "### Claim 2" in text and "### Extrapolation" in text
     assert "| 16 |" in text and "L = 2" in text
+
+
+def test_variant_cells_answer_claims_3a_and_3c(tmp_path, monkeypatch):
+    from rmdm_cli import train as training
+
+    original = study.cell_config
+    monkeypatch.setattr(study, "cell_config", lambda *args: replace(original(*args), pool_size=8))
+    monkeypatch.chdir(tmp_path)
+    depths_run = []
+    real_loss = training.supervised_loss
+    monkeypatch.setattr(training, "supervised_loss", lambda model, *args: depths_run.append(args[3]) or real_loss(model, *args))
+    cells = study.grid("sudoku", [8], [1, 2], [0]) + study.grid("sudoku", [8], [2], [0], ("no-reinject",))
+    study.train_cells(cells, tmp_path / "weights", 3, 2, 1, lambda _: None)
+    assert set(depths_run) == {1, 2}  # each cell at its own depth
+    depths_run.clear()
+    study.train_cells(study.grid("sudoku", [8], [2], [0], ("random-depth",)), tmp_path / "weights", 12, 2, 1, lambda _: None)
+    assert set(depths_run) == {1, 2}  # drawn per step
+    rows = study.measure_cells(tmp_path / "weights", "sudoku", 2, lambda _: None)
+    assert {row["variant"] for row in rows} == {"base", "no-reinject", "random-depth"}
+    assert {row["depth"] for row in rows if row["variant"] == "random-depth"} == {1, 2}
+    text = study.write_report({"sudoku": rows}, tmp_path / "docs", "rmdm study report", 2).read_text()
+    assert "### Claim 3a" in text and "| 8 | 2 |" in text and "### Claim 3c" in text
+    # Variants stay out of the main grid and claims 1 and 2.
+    assert {row["cell"] for row in study.summarise(rows).cells.values()} == {"sudoku-w8-L1-s0", "sudoku-w8-L2-s0"}
