@@ -1,0 +1,60 @@
+"""Which part of Countdown a model gets wrong: the arithmetic, the copying, or the plan.
+
+    python benchmarks/countdown_skills.py [--weights weights/countdown.safetensors] [--count 300] [--numbers 3]
+
+On generated problems in the training distribution (benchmark targets excluded), one forward
+pass fills one masked field of a complete reference answer: an equation's result from its
+operands (arithmetic), or its first operand from the rest (copying a number that is
+available). Then the model solves the same problems from a fully masked answer with the
+weights' default decoding. High field accuracy with a low solve rate means the local skills
+are there and the failures come from choosing a consistent plan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+from pathlib import Path
+
+import torch
+
+from rmdm_cli.checkpoint import load_weights
+from rmdm_cli.solving import Decoding, solve_all
+from rmdm_cli.tasks.countdown import EQUATION_WIDTH, PROMPT_LEN, VALUE_WIDTH, Countdown, benchmark_targets, encode_solution, random_example
+
+FIELDS = {  # offsets inside one equation slot: a(4) op(1) b(4) c(4)
+    "result from operands (arithmetic)": range(2 * VALUE_WIDTH + 1, EQUATION_WIDTH),
+    "first operand from the rest (copying)": range(0, VALUE_WIDTH),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", type=Path, default=Path("weights/countdown.safetensors"))
+    parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--numbers", type=int, default=3)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    task = Countdown()
+    model, header = load_weights(args.weights, "countdown")
+    rng = random.Random("countdown-skills")
+    examples = [random_example(rng, args.numbers, benchmark_targets()) for _ in range(args.count)]
+    answers = torch.tensor([encode_solution(problem, equations) for problem, equations in examples])
+    print(f"{args.weights}: {args.count} generated {args.numbers}-number problems")
+    with torch.inference_mode():
+        for name, offsets in FIELDS.items():
+            for slot in range(args.numbers - 1):
+                positions = [PROMPT_LEN + slot * EQUATION_WIDTH + offset for offset in offsets]
+                inputs = answers.clone()
+                inputs[:, positions] = task.mask_token
+                predicted = model(inputs).argmax(-1)[:, positions]
+                exact = (predicted == answers[:, positions]).all(1).float().mean().item()
+                print(f"  {name}, equation {slot + 1}: {100 * exact:.1f}% exact")
+    decoding = Decoding().with_defaults(header["defaults"])
+    solved = solve_all(model, task, [problem for problem, _ in examples], decoding)
+    print(f"  whole answer from a fully masked start (depth {decoding.depth}, steps {decoding.steps}): "
+          f"{100 * sum(answer.solved for answer in solved) / len(solved):.1f}% solved")
+
+
+if __name__ == "__main__":
+    main()
