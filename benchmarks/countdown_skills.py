@@ -1,10 +1,10 @@
-"""Which part of Countdown a model gets wrong: the arithmetic, the copying, or the plan.
+"""Which part of Countdown a model gets wrong: the arithmetic, the operands, or the plan.
 
     python benchmarks/countdown_skills.py [--weights weights/countdown.safetensors] [--count 300] [--numbers 3]
 
 On generated problems in the training distribution (benchmark targets excluded), one forward
 pass fills one masked field of a complete reference answer: an equation's result from its
-operands (arithmetic), or its first operand from the rest (copying a number that is
+operands (arithmetic), or its first operand from the rest (picking a number that is
 available). Then the model solves the same problems from a fully masked answer with the
 weights' default decoding. High field accuracy with a low solve rate means the local skills
 are there and the failures come from choosing a consistent plan.
@@ -20,11 +20,11 @@ import torch
 
 from rmdm_cli.checkpoint import load_weights
 from rmdm_cli.solving import Decoding, solve_all
-from rmdm_cli.tasks.countdown import EQUATION_WIDTH, PROMPT_LEN, VALUE_WIDTH, Countdown, benchmark_targets, encode_solution, random_example
+from rmdm_cli.tasks.countdown import EQUATION_WIDTH, PROMPT_LEN, Countdown, benchmark_targets, encode_solution, random_example
 
-FIELDS = {  # offsets inside one equation slot: a(4) op(1) b(4) c(4)
-    "result from operands (arithmetic)": range(2 * VALUE_WIDTH + 1, EQUATION_WIDTH),
-    "first operand from the rest (copying)": range(0, VALUE_WIDTH),
+FIELDS = {  # offsets inside one equation slot: a, op, b (one token each), result digits
+    "result from operands (arithmetic)": range(3, EQUATION_WIDTH),
+    "first operand from the rest": range(0, 1),
 }
 
 

@@ -74,6 +74,15 @@ def load_weights(path: Path, task: str, device: str = "cpu"):
         model = RecursiveDenoiser(config)
     except (TypeError, ValueError) as error:
         raise WeightsError(f"{path}: bad model config in metadata ({error})") from None
+    from rmdm_cli.tasks import get_task_class
+
+    spec = get_task_class(task)
+    encoding = (spec.layout, spec.vocab_size, spec.seq_len, spec.position_groups)
+    if (config.layout, config.vocab_size, config.seq_len, config.position_groups) != encoding:
+        raise WeightsError(
+            f"{path}: made for another encoding of {task} ({config.seq_len} tokens, vocabulary {config.vocab_size}) "
+            f"than this version's ({spec.seq_len} tokens, vocabulary {spec.vocab_size}); retrain with rmdm train {task}"
+        )
     try:
         tensors = load_file(str(path))
     except Exception as error:

@@ -9,6 +9,7 @@ from conftest import BENCHMARKS
 from rmdm_cli.cli import app
 from rmdm_cli.tasks import PuzzleError
 from rmdm_cli.tasks.countdown import (
+    EQUATION_WIDTH,
     PROMPT_LEN,
     Countdown,
     benchmark_targets,
@@ -103,6 +104,20 @@ def test_encoding_round_trip_and_training_batch():
     targets, maskable = task.training_batch(16, torch.Generator().manual_seed(0))
     assert targets.shape == maskable.shape == (16, task.seq_len)
     assert not maskable[:, :PROMPT_LEN].any() and maskable.any(1).all()
+
+
+def test_operands_are_references_decoded_as_written():
+    from rmdm_cli.tasks.countdown import NUMBER_REF, RESULT_REF
+
+    task = Countdown()
+    problem = parse_problem("86,28,13,31,96")
+    tokens = encode_solution(problem, ["86+28=114", "31-13=18", "114-18=96"])
+    third = PROMPT_LEN + 2 * EQUATION_WIDTH
+    assert tokens[third] == RESULT_REF and tokens[third + 2] == RESULT_REF + 1  # 114 and 18 name their equations
+    tokens[PROMPT_LEN + 2] = NUMBER_REF  # 86 used twice: decoded as written, so the checker rejects it
+    assert task.decode(problem, tokens).startswith("86+86=114") and not task.check(problem, task.decode(problem, tokens))
+    tokens[PROMPT_LEN] = RESULT_REF + 2  # a reference to a later equation's result cannot be read
+    assert task.decode(problem, tokens).startswith("?+86=114")
 
 
 def test_cli_solve_countdown_jsonl(tiny_countdown_weights):

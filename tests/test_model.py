@@ -59,6 +59,18 @@ def test_weights_errors_name_the_file(tmp_path, tiny_weights):
         load_weights(tiny_weights, "countdown")
 
 
+def test_weights_for_another_encoding_are_refused(tmp_path):
+    from dataclasses import replace as replace_config
+
+    model = tiny_model(task="countdown")
+    older = RecursiveDenoiser(replace_config(model.config, seq_len=70, vocab_size=16, position_groups=()))
+    path = tmp_path / "old-countdown.safetensors"
+    save_weights(path, older, "countdown", {}, {"depth": 2, "steps": 70})
+    with pytest.raises(WeightsError, match="made for another encoding of countdown .70 tokens, vocabulary 16.") as error:
+        load_weights(path, "countdown")
+    assert str(path) in str(error.value)
+
+
 def test_shape_mismatch_is_reported(tmp_path):
     import json
 
@@ -76,11 +88,12 @@ def test_shape_mismatch_is_reported(tmp_path):
 
 
 def test_position_groups_share_embeddings_and_survive_a_checkpoint(tmp_path):
-    from rmdm_cli.tasks.countdown import PROMPT_LEN, VALUE_WIDTH, Countdown
+    from rmdm_cli.tasks.countdown import EQUATION_WIDTH, PROMPT_LEN, Countdown
 
     places, fields = Countdown.position_groups
     # The units digit of the first number and of the first equation's result share a place id.
-    assert places[2] == places[PROMPT_LEN + 3 * VALUE_WIDTH] == 1 and fields[2] != fields[PROMPT_LEN + 3 * VALUE_WIDTH]
+    units = PROMPT_LEN + EQUATION_WIDTH - 1
+    assert places[2] == places[units] == 1 and fields[2] != fields[units]
     model = tiny_model(task="countdown")
     assert model.config.position_groups == Countdown.position_groups
     tokens = torch.tensor([Countdown().encode(Countdown().parse("86,28,13,31,96"))])

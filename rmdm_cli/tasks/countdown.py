@@ -6,9 +6,14 @@ division only when exact. An answer is k-1 comma-separated equations, e.g.
 
 Encoding: fixed-width slots rather than free text, so every digit has a fixed place and the
 model never has to align variable-length strings. Five 3-digit number slots and a 3-digit
-target (the prompt, never masked), then four equations of `a(4) op(1) b(4) c(4)` = 13
-tokens, numbers right-aligned and padded. Unused number and equation slots (k < 5) hold the
-pad token and are given, not predicted.
+target (the prompt, never masked), then four equations of `a op b c` = 7 tokens: the operands
+are references (one token naming a given number or an earlier equation's result), the result
+is 4 digits, right-aligned and padded. The model computes every result digit itself; the
+references only spare it copying operands digit by digit, which let a first digit-copying
+model write equations that are arithmetically right but splice the digits of two different
+numbers into one operand (`37+24=61` from 34, 27, 9: benchmarks/countdown_skills.py showed its
+arithmetic and copying at 99-100% each while it solved 1% of the problems). Unused number and
+equation slots (k < 5) hold the pad token and are given, not predicted.
 """
 
 from __future__ import annotations
@@ -30,12 +35,14 @@ MASK, PAD = 0, 1
 DIGIT = 2  # token of digit d is DIGIT + d
 OPS = "+-*/"
 OP = 12  # token of OPS[i] is OP + i
-VOCAB_SIZE = 16
-
 MAX_NUMBERS = 5
+NUMBER_REF = 16  # token of "given number i" (0-based) is NUMBER_REF + i
+RESULT_REF = NUMBER_REF + MAX_NUMBERS  # token of "the result of equation j" is RESULT_REF + j
+VOCAB_SIZE = RESULT_REF + MAX_NUMBERS - 1
+
 NUMBER_WIDTH = 3  # prompt numbers and target: 1-999
-VALUE_WIDTH = 4  # equation operands and results: 0-9999
-EQUATION_WIDTH = 3 * VALUE_WIDTH + 1
+VALUE_WIDTH = 4  # equation results: 0-9999
+EQUATION_WIDTH = 3 + VALUE_WIDTH  # a, op, b, result digits
 PROMPT_LEN = (MAX_NUMBERS + 1) * NUMBER_WIDTH
 SEQ_LEN = PROMPT_LEN + (MAX_NUMBERS - 1) * EQUATION_WIDTH
 MAX_VALUE = 10**VALUE_WIDTH - 1
@@ -47,17 +54,17 @@ EQUATION = re.compile(r"^(\d+)([-+*/])(\d+)=(\d+)$")
 
 
 def position_groups() -> tuple[tuple[int, ...], ...]:
-    """Per position: its place value (1 units ... 4 thousands, 0 the operator) and its field
-    (prompt number 0-4, target 5, then a, op, b, c of each equation). Digits of equal place
-    share an embedding, so copying a number and carrying in arithmetic line up digit by digit."""
+    """Per position: its place value (1 units ... 4 thousands, 0 an operand or operator token)
+    and its field (prompt number 0-4, target 5, then a, op, b, result of each equation). Digits
+    of equal place share an embedding, so carrying in arithmetic lines up digit by digit."""
     places, fields = [], []
     for field in range(MAX_NUMBERS + 1):
         places += range(NUMBER_WIDTH, 0, -1)
         fields += [field] * NUMBER_WIDTH
     for equation in range(MAX_NUMBERS - 1):
         first = MAX_NUMBERS + 1 + 4 * equation
-        places += [*range(VALUE_WIDTH, 0, -1), 0, *range(VALUE_WIDTH, 0, -1), *range(VALUE_WIDTH, 0, -1)]
-        fields += [first] * VALUE_WIDTH + [first + 1] + [first + 2] * VALUE_WIDTH + [first + 3] * VALUE_WIDTH
+        places += [0, 0, 0, *range(VALUE_WIDTH, 0, -1)]
+        fields += [first, first + 1, first + 2] + [first + 3] * VALUE_WIDTH
     return tuple(places), tuple(fields)
 
 
@@ -210,19 +217,48 @@ def chars(tokens: Sequence[int]) -> str:
     return "".join(out)
 
 
-def equation_text(tokens: Sequence[int]) -> str:
-    """`a op b = c` from one 13-token equation slot; a canonical number where a field is all digits."""
-    fields = [chars(tokens[:VALUE_WIDTH]), chars(tokens[VALUE_WIDTH : VALUE_WIDTH + 1]), chars(tokens[VALUE_WIDTH + 1 : 2 * VALUE_WIDTH + 1]), chars(tokens[2 * VALUE_WIDTH + 1 :])]
-    a, op, b, c = (str(int(f)) if f.isdigit() else f for f in fields)
-    return f"{a}{op}{b}={c}"
+def equation_parts(problem: Problem, tokens: Sequence[int]) -> list[tuple[str, str, str, str]]:
+    """(a, op, b, result) text of each used equation slot: references resolved to the given
+    number or to the result as the model wrote it, `_` where still masked, `?` where a token
+    cannot stand there (e.g. a reference to a later equation)."""
+    results: list[str] = []
+    parts = []
+    for slot in range(len(problem.numbers) - 1):
+        start = PROMPT_LEN + slot * EQUATION_WIDTH
+        a_token, op_token, b_token = tokens[start : start + 3]
+        result = chars(tokens[start + 3 : start + EQUATION_WIDTH])
+        result = str(int(result)) if result.isdigit() else result or "?"
+        op = "_" if op_token == MASK else OPS[op_token - OP] if OP <= op_token < OP + len(OPS) else "?"
+        parts.append((operand_text(problem, a_token, results), op, operand_text(problem, b_token, results), result))
+        results.append(result)
+    return parts
+
+
+def operand_text(problem: Problem, token: int, results: Sequence[str]) -> str:
+    if token == MASK:
+        return "_"
+    if NUMBER_REF <= token < NUMBER_REF + len(problem.numbers):
+        return str(problem.numbers[token - NUMBER_REF])
+    if RESULT_REF <= token < RESULT_REF + len(results):
+        return results[token - RESULT_REF]
+    return "?"
 
 
 def encode_solution(problem: Problem, equations: Sequence[str]) -> list[int]:
+    """Tokens of a valid answer; each operand refers to a given number or earlier result of its value."""
     tokens = Countdown().encode(problem)
+    available = [(value, NUMBER_REF + index) for index, value in enumerate(problem.numbers)]
     for slot, equation in enumerate(equations):
         a, op, b, c = EQUATION.match(equation).groups()
+        references = []
+        for value in (int(a), int(b)):
+            index = next((i for i, (held, _) in enumerate(available) if held == value), None)
+            if index is None:
+                raise ValueError(f"{equation}: {value} is not available")
+            references.append(available.pop(index)[1])
+        available.append((int(c), RESULT_REF + slot))
         start = PROMPT_LEN + slot * EQUATION_WIDTH
-        tokens[start : start + EQUATION_WIDTH] = digits(int(a), VALUE_WIDTH) + [OP + OPS.index(op)] + digits(int(b), VALUE_WIDTH) + digits(int(c), VALUE_WIDTH)
+        tokens[start : start + EQUATION_WIDTH] = [references[0], OP + OPS.index(op), references[1]] + digits(int(c), VALUE_WIDTH)
     return tokens
 
 
@@ -276,8 +312,7 @@ class Countdown(Task):
         return tokens
 
     def decode(self, problem: Problem, tokens: Sequence[int]) -> str:
-        slots = [tokens[PROMPT_LEN + i * EQUATION_WIDTH : PROMPT_LEN + (i + 1) * EQUATION_WIDTH] for i in range(len(problem.numbers) - 1)]
-        return ",".join(equation_text(slot) for slot in slots)
+        return ",".join(f"{a}{op}{b}={result}" for a, op, b, result in equation_parts(problem, tokens))
 
     def check(self, problem: Problem, answer: str) -> bool:
         return check_answer(problem.numbers, problem.target, answer)
@@ -294,16 +329,15 @@ class Countdown(Task):
 
         view = Text()
         view.append(f"numbers {' '.join(map(str, problem.numbers))}  target {problem.target}\n", style="bold")
-        for slot in range(len(problem.numbers) - 1):
+        for slot, parts in enumerate(equation_parts(problem, tokens)):
             start = PROMPT_LEN + slot * EQUATION_WIDTH
-            for position in range(start, start + EQUATION_WIDTH):
-                if position == start + 2 * VALUE_WIDTH + 1:
-                    view.append(" = ", style="dim")
-                token = tokens[position]
-                if token == MASK:
-                    view.append("·", style="dim")
-                elif token != PAD:
-                    view.append(chars([token]), style="green" if confidence[position] >= 0.9 else "yellow")
+            spans = (range(start, start + 1), range(start + 1, start + 2), range(start + 2, start + 3), range(start + 3, start + EQUATION_WIDTH))
+            for text, span, gap in zip(parts, spans, ("", " ", " ", " = ")):
+                view.append(gap, style="dim")
+                if "_" in text:
+                    view.append(text.replace("_", "·"), style="dim")
+                else:
+                    view.append(text, style="green" if min(confidence[position] for position in span) >= 0.9 else "yellow")
             view.append("\n")
         return view
 
