@@ -58,6 +58,11 @@ def read_header(path: Path) -> dict[str, Any]:
     return header
 
 
+def describe(encoding) -> str:
+    """An encoding (a model config or a task) in a few words, for mismatch errors."""
+    return f"{encoding.layout} layout, {encoding.seq_len} tokens, vocabulary {encoding.vocab_size}, {len(encoding.position_groups)} position groups"
+
+
 def load_weights(path: Path, task: str, device: str = "cpu"):
     """Build the model the file describes and load its weights strictly. Returns (model, header)."""
     import torch
@@ -80,8 +85,8 @@ def load_weights(path: Path, task: str, device: str = "cpu"):
     encoding = (spec.layout, spec.vocab_size, spec.seq_len, spec.position_groups)
     if (config.layout, config.vocab_size, config.seq_len, config.position_groups) != encoding:
         raise WeightsError(
-            f"{path}: made for another encoding of {task} ({config.seq_len} tokens, vocabulary {config.vocab_size}) "
-            f"than this version's ({spec.seq_len} tokens, vocabulary {spec.vocab_size}); retrain with rmdm train {task}"
+            f"{path}: made for another encoding of {task} ({describe(config)}) than this version's "
+            f"({describe(spec)}); retrain with rmdm train {task}"
         )
     try:
         tensors = load_file(str(path))

@@ -66,7 +66,7 @@ def test_weights_for_another_encoding_are_refused(tmp_path):
     older = RecursiveDenoiser(replace_config(model.config, seq_len=70, vocab_size=16, position_groups=()))
     path = tmp_path / "old-countdown.safetensors"
     save_weights(path, older, "countdown", {}, {"depth": 2, "steps": 70})
-    with pytest.raises(WeightsError, match="made for another encoding of countdown .70 tokens, vocabulary 16.") as error:
+    with pytest.raises(WeightsError, match="made for another encoding of countdown .sequence layout, 70 tokens, vocabulary 16, 0 position groups. than this version.s .sequence layout, 46 tokens") as error:
         load_weights(path, "countdown")
     assert str(path) in str(error.value)
 
