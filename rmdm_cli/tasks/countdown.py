@@ -11,8 +11,9 @@ are references (one token naming a given number or an earlier equation's result)
 is 4 digits, right-aligned and padded. The model computes every result digit itself; the
 references only spare it copying operands digit by digit, which let a first digit-copying
 model write equations that are arithmetically right but splice the digits of two different
-numbers into one operand (`37+24=61` from 34, 27, 9: benchmarks/countdown_skills.py showed its
-arithmetic and copying at 99-100% each while it solved 1% of the problems). Unused number and
+numbers into one operand (`72-24=32,32+37=65` for 27, 34, 72 and target 65), while
+benchmarks/countdown_skills.py showed its arithmetic and copying at 99-100% each and its
+solve rate at 1% (docs/training.md). Unused number and
 equation slots (k < 5) hold the pad token and are given, not predicted.
 """
 
