@@ -272,6 +272,8 @@ def study_train(
         raise fail(str(error)) from None
     try:
         train_cells(cells, directory, train_steps, batch_size, threads, lambda text: console.print(text, highlight=False))
+    except UsageError as error:
+        raise fail(str(error)) from None
     except KeyboardInterrupt:  # the cell in progress saved its state: the same command resumes it
         console.print("interrupted: rerun the same command to continue the study", highlight=False)
         raise typer.Exit(130) from None

@@ -19,6 +19,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from rmdm_cli.errors import UsageError
 from rmdm_cli.model import ModelConfig, RecursiveDenoiser
 from rmdm_cli.tasks import Task
 
@@ -112,7 +113,7 @@ def train(
     model = RecursiveDenoiser(config.model_config(task))
     if init is not None:
         if replace(init.config, depth=config.depth) != model.config:
-            raise ValueError(f"the initial weights have config {init.config}, this training needs {model.config}")
+            raise UsageError(f"the initial weights have config {init.config}, this training needs {model.config}")
         model.load_state_dict(init.state_dict())
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, betas=(0.9, 0.95))
     generator = torch.Generator().manual_seed(config.seed)
@@ -120,7 +121,7 @@ def train(
     if state_path.exists():
         state = torch.load(state_path, weights_only=False)
         if TrainConfig.from_dict(state["config"]) != config:  # fields added since then take their defaults
-            raise ValueError(f"{state_path} was written by a different training config; delete it or match the config")
+            raise UsageError(f"{state_path} was written by a different training config; delete it or match the config")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         generator.set_state(state["generator"])

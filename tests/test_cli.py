@@ -129,6 +129,17 @@ def test_train_resumes_after_interrupt(tmp_path, monkeypatch):
         assert torch.equal(a, b)
 
 
+def test_a_stale_training_state_is_one_line_error(tmp_path):
+    state = tmp_path / "state.pt"
+    common = ["--width", "16", "--heads", "2", "--layers", "1", "--depth", "1", "--batch-size", "2", "--pool-size", "4",
+              "--eval-count", "0", "--out", str(tmp_path / "m.safetensors"), "--state", str(state)]
+    first = runner.invoke(app, ["train", "sudoku", "--train-steps", "1", *common])
+    assert first.exit_code == 0 and state.exists()
+    other = runner.invoke(app, ["train", "sudoku", "--train-steps", "2", *common])
+    assert other.exit_code == 2 and "Traceback" not in other.output
+    assert f"{state} was written by a different training config" in other.stderr
+
+
 def test_help_does_not_import_torch():
     code = "import sys; from rmdm_cli.cli import app; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
