@@ -58,9 +58,14 @@ def read_header(path: Path) -> dict[str, Any]:
     return header
 
 
-def describe(encoding) -> str:
-    """An encoding (a model config or a task) in a few words, for mismatch errors."""
-    return f"{encoding.layout} layout, {encoding.seq_len} tokens, vocabulary {encoding.vocab_size}, {len(encoding.position_groups)} position groups"
+def encoding(source) -> tuple:
+    """What a model's tokens and positions mean, from its config or from the task it serves."""
+    return source.layout, source.seq_len, source.vocab_size, source.position_groups
+
+
+def describe(source) -> str:
+    layout, tokens, vocabulary, groups = encoding(source)
+    return f"{layout} layout, {tokens} tokens, vocabulary {vocabulary}, {len(groups)} position groups"
 
 
 def load_weights(path: Path, task: str, device: str = "cpu"):
@@ -82,8 +87,7 @@ def load_weights(path: Path, task: str, device: str = "cpu"):
     from rmdm_cli.tasks import get_task_class
 
     spec = get_task_class(task)
-    encoding = (spec.layout, spec.vocab_size, spec.seq_len, spec.position_groups)
-    if (config.layout, config.vocab_size, config.seq_len, config.position_groups) != encoding:
+    if encoding(config) != encoding(spec):
         raise WeightsError(
             f"{path}: made for another encoding of {task} ({describe(config)}) than this version's "
             f"({describe(spec)}); retrain with rmdm train {task}"

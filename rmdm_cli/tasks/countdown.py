@@ -13,8 +13,8 @@ references only spare it copying operands digit by digit, which let a first digi
 model write equations that are arithmetically right but splice the digits of two different
 numbers into one operand (`72-24=32,32+37=65` for 27, 34, 72 and target 65), while
 benchmarks/countdown_skills.py showed its arithmetic and copying at 99-100% each and its
-solve rate at 1% (docs/training.md). Unused number and
-equation slots (k < 5) hold the pad token and are given, not predicted.
+solve rate at 1% (docs/training.md). Unused number and equation slots (k < 5) hold the pad
+token and are given, not predicted.
 """
 
 from __future__ import annotations
