@@ -183,6 +183,7 @@ def make_bench(task_name: str):
         files: Annotated[list[Path], typer.Argument(help="Puzzle files.", exists=True, dir_okay=False)],
         limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N puzzles of each file.")] = None,
         threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Confidence threshold of the adaptive settings.")] = 0.99,
+        adaptive_steps: Annotated[Optional[int], typer.Option(min=1, help="Most steps of the adaptive settings (fewer force more commits a step on hard puzzles) [default: the weights' steps].")] = None,
         retries: Annotated[int, typer.Option(min=0, help="Verified retries for the retry row (0: no such row).")] = 8,
         device: Device = DeviceChoice.auto,
         weights: Weights = None,
@@ -191,7 +192,7 @@ def make_bench(task_name: str):
         from rmdm_cli.run import run_bench
 
         try:
-            run_bench(task_name, files, limit, device.value, weights, threshold, retries, as_json, console)
+            run_bench(task_name, files, limit, device.value, weights, threshold, adaptive_steps, retries, as_json, console)
         except UsageError as error:
             raise fail(str(error)) from None
 

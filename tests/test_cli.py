@@ -184,6 +184,15 @@ def test_bench_compares_fixed_adaptive_retries_and_the_exact_solver(tiny_weights
     assert exact["solved_pct"] == 100.0 and exact["mean_forward_passes"] is None
 
 
+def test_bench_adaptive_steps_bound_the_adaptive_rows(tiny_weights):
+    easy = ROOT.parent / "shared" / "benchmarks" / "sudoku" / "easy50.txt"
+    result = runner.invoke(app, ["bench", "sudoku", str(easy), "--limit", "2", "--retries", "0", "--adaptive-steps", "3", "--weights", str(tiny_weights), "--json"])
+    assert result.exit_code == 0, result.output
+    fixed, adaptive, _ = map(json.loads, result.stdout.splitlines())
+    assert adaptive["settings"] == "adaptive: threshold 0.99, steps ≤ 3, adaptive depth ≤ 2"
+    assert 3 <= adaptive["mean_forward_passes"] <= 3 * 2 < fixed["mean_forward_passes"]  # at most 3 steps of depth <= 2
+
+
 def test_generate_minimal_puzzles_lose_uniqueness_without_any_clue():
     from rmdm_cli.tasks.sudoku import parse_grid, solve_exact
 
