@@ -4,7 +4,7 @@ import sys
 
 from typer.testing import CliRunner
 
-from conftest import ROOT, benchmark_lines
+from conftest import BENCHMARKS, ROOT, benchmark_lines
 from rmdm_cli.cli import app
 
 runner = CliRunner()
@@ -174,7 +174,7 @@ def test_retries_rerun_rejected_puzzles_and_report_attempts(tiny_weights):
 
 
 def test_bench_compares_fixed_adaptive_retries_and_the_exact_solver(tiny_weights):
-    easy = ROOT.parent / "shared" / "benchmarks" / "sudoku" / "easy50.txt"
+    easy = BENCHMARKS / "sudoku" / "easy50.txt"
     result = runner.invoke(app, ["bench", "sudoku", str(easy), "--limit", "3", "--retries", "1", "--weights", str(tiny_weights), "--json"])
     assert result.exit_code == 0, result.output
     fixed, adaptive, retried, exact = map(json.loads, result.stdout.splitlines())
@@ -185,7 +185,7 @@ def test_bench_compares_fixed_adaptive_retries_and_the_exact_solver(tiny_weights
 
 
 def test_bench_adaptive_steps_bound_the_adaptive_rows(tiny_weights):
-    easy = ROOT.parent / "shared" / "benchmarks" / "sudoku" / "easy50.txt"
+    easy = BENCHMARKS / "sudoku" / "easy50.txt"
     result = runner.invoke(app, ["bench", "sudoku", str(easy), "--limit", "2", "--retries", "0", "--adaptive-steps", "3", "--weights", str(tiny_weights), "--json"])
     assert result.exit_code == 0, result.output
     fixed, adaptive, _ = map(json.loads, result.stdout.splitlines())
