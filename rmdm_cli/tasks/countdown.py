@@ -264,12 +264,14 @@ def encode_solution(problem: Problem, equations: Sequence[str]) -> list[int]:
 
 
 def random_example(rng: random.Random, count: int, excluded: frozenset[int]) -> tuple[Problem, list[str]]:
-    """A solvable training problem with a random solution: random numbers and random valid
-    operations, kept when the final value is a training target that no benchmark uses."""
+    """A solvable training problem and its canonical answer: random numbers and random valid
+    operations, kept when the final value is a training target that no benchmark uses; the
+    answer is the exact solver's first solution, not the operations that made the target,
+    so the model's per-token marginals describe one solution instead of a mixture of many
+    (docs/training.md: cd3 5.0% with random answers)."""
     while True:
         numbers = [rng.randint(*TRAIN_NUMBERS) for _ in range(count)]
         pool = list(numbers)
-        equations = []
         while len(pool) > 1:
             i, j = rng.sample(range(len(pool)), 2)
             a, b = max(pool[i], pool[j]), min(pool[i], pool[j])
@@ -278,10 +280,9 @@ def random_example(rng: random.Random, count: int, excluded: frozenset[int]) -> 
             if result is None or result > MAX_VALUE:
                 continue
             pool = [pool[n] for n in range(len(pool)) if n not in (i, j)] + [result]
-            equations.append(f"{a}{op}{b}={result}")
         target = pool[0]
         if TRAIN_TARGETS[0] <= target <= TRAIN_TARGETS[1] and target not in excluded:
-            return Problem((tuple(numbers), target)), equations
+            return Problem((tuple(numbers), target)), solve_exact(numbers, target)
 
 
 class Countdown(Task):
@@ -365,7 +366,8 @@ class Countdown(Task):
         return (
             f"fresh random problems every batch (seed {seed}): 3-5 numbers uniform in 1-99 combined by random valid "
             f"operations (intermediates up to {MAX_VALUE}), kept when the result is a target in 10-100 that no "
-            f"benchmark file uses ({len(self._excluded or benchmark_targets())} targets excluded)"
+            f"benchmark file uses ({len(self._excluded or benchmark_targets())} targets excluded); "
+            "the answer is the exact solver's first solution"
         )
 
     def generate(self, count: int, seed: int, numbers: int = 4) -> Iterator[str]:
