@@ -1,5 +1,8 @@
 """Where the wall time of a single-puzzle solve goes: interpreter, imports, loading, solving.
 
+One puzzle on the CPU runs on the NumPy copy of the model (no torch import); two or more run
+on torch.
+
     python benchmarks/startup.py [--repeats 3]
 
 Each figure is the median wall time of fresh processes, so it includes what a shell user waits for.
@@ -32,14 +35,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     python = sys.executable
-    load = "from pathlib import Path; from rmdm_cli.checkpoint import load_weights; load_weights(Path('weights/sudoku.safetensors'), 'sudoku')"
+    load = "from pathlib import Path; from rmdm_cli.checkpoint import {}; {}(Path('weights/sudoku.safetensors'), 'sudoku')"
+    solve = [python, "-m", "rmdm_cli", "solve", "sudoku", "--no-live"]
     rows = [
         ("python -c pass", [python, "-c", "pass"]),
         ("rmdm --help", [python, "-m", "rmdm_cli", "--help"]),
+        ("load weights into the NumPy copy", [python, "-c", load.format("load_numpy_weights", "load_numpy_weights")]),
         ("import torch", [python, "-c", "import torch"]),
-        ("import torch + load weights", [python, "-c", load]),
-        ("rmdm solve sudoku EASY (fixed defaults)", [python, "-m", "rmdm_cli", "solve", "sudoku", EASY, "--no-live"]),
-        ("rmdm solve sudoku EASY --threshold 0.99 --adaptive-depth", [python, "-m", "rmdm_cli", "solve", "sudoku", EASY, "--no-live", "--threshold", "0.99", "--adaptive-depth"]),
+        ("import torch + load weights", [python, "-c", load.format("load_weights", "load_weights")]),
+        ("rmdm solve sudoku EASY (fixed defaults; NumPy)", [*solve, EASY]),
+        ("rmdm solve sudoku EASY --threshold 0.99 --adaptive-depth", [*solve, EASY, "--threshold", "0.99", "--adaptive-depth"]),
+        ("rmdm solve sudoku EASY EASY (a batch of two; torch)", [*solve, EASY, EASY]),
     ]
     for name, command in rows:
         print(f"{name:58s} {wall(command, args.repeats):6.2f} s")

@@ -40,7 +40,7 @@ def read_header(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise WeightsError(f"{path}: no such weights file")
     try:
-        with safe_open(str(path), framework="pt") as handle:
+        with safe_open(str(path), framework="numpy") as handle:
             metadata = handle.metadata() or {}
     except Exception as error:  # safetensors raises several types for damaged files
         raise WeightsError(f"{path}: not a readable safetensors file ({error})") from None
@@ -68,12 +68,14 @@ def describe(source) -> str:
     return f"{layout} layout, {tokens} tokens, vocabulary {vocabulary}, {len(groups)} position groups"
 
 
-def load_weights(path: Path, task: str, device: str = "cpu"):
-    """Build the model the file describes and load its weights strictly. Returns (model, header)."""
-    import torch
-    from safetensors.torch import load_file
+def read_checkpoint(path: Path, task: str):
+    """The config, tensors (NumPy, as stored) and header of a checkpoint for `task`, checked
+    strictly against each other and against this version's encoding of the task."""
+    from safetensors.numpy import load_file
 
-    from rmdm_cli.model import ModelConfig, RecursiveDenoiser
+    from rmdm_cli.config import ModelConfig
+    from rmdm_cli.numpy_model import parameter_shapes
+    from rmdm_cli.tasks import get_task_class
 
     path = Path(path)
     header = read_header(path)
@@ -81,11 +83,8 @@ def load_weights(path: Path, task: str, device: str = "cpu"):
         raise WeightsError(f"{path}: weights are for task {header['task']!r}, not {task!r}")
     try:
         config = ModelConfig(**header["config"])
-        model = RecursiveDenoiser(config)
     except (TypeError, ValueError) as error:
         raise WeightsError(f"{path}: bad model config in metadata ({error})") from None
-    from rmdm_cli.tasks import get_task_class
-
     spec = get_task_class(task)
     if encoding(config) != encoding(spec):
         raise WeightsError(
@@ -96,14 +95,33 @@ def load_weights(path: Path, task: str, device: str = "cpu"):
         tensors = load_file(str(path))
     except Exception as error:
         raise WeightsError(f"{path}: cannot read tensors ({error})") from None
-    expected = model.state_dict()
+    expected = parameter_shapes(config)
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
     if missing or unexpected:
         raise WeightsError(f"{path}: tensors do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})")
     for name, tensor in tensors.items():
-        if tensor.shape != expected[name].shape:
-            raise WeightsError(f"{path}: tensor {name} has shape {tuple(tensor.shape)}, config needs {tuple(expected[name].shape)}")
-    model.load_state_dict({name: tensor.float() for name, tensor in tensors.items()}, strict=True)
+        if tensor.shape != expected[name]:
+            raise WeightsError(f"{path}: tensor {name} has shape {tuple(tensor.shape)}, config needs {expected[name]}")
+    return config, tensors, header
+
+
+def load_weights(path: Path, task: str, device: str = "cpu"):
+    """The torch model the file describes, its weights loaded strictly. Returns (model, header)."""
+    import torch
+
+    from rmdm_cli.model import RecursiveDenoiser
+
+    config, tensors, header = read_checkpoint(path, task)
+    model = RecursiveDenoiser(config)
+    model.load_state_dict({name: torch.from_numpy(tensor).float() for name, tensor in tensors.items()}, strict=True)
     model.eval()
     return model.to(device), header
+
+
+def load_numpy_weights(path: Path, task: str):
+    """The same model as `load_weights`, as a torch-free NumPy copy (CPU only). Returns (model, header)."""
+    from rmdm_cli.numpy_model import NumpyDenoiser
+
+    config, tensors, header = read_checkpoint(path, task)
+    return NumpyDenoiser(config, tensors), header

@@ -8,36 +8,12 @@ weights: a model trained at depth 4 runs at depth 1 or 16 unchanged.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-@dataclass(frozen=True)
-class ModelConfig:
-    vocab_size: int  # token ids, the mask token included
-    seq_len: int  # tokens per puzzle (81 for Sudoku)
-    layout: str  # how positions are embedded: "sudoku" (row + column + box) or "sequence"
-    width: int = 128  # hidden size d
-    heads: int = 4  # attention heads; width must divide by it
-    n_layers: int = 2  # distinct blocks in the stack that is recursed over
-    mlp_ratio: int = 4  # MLP hidden size = mlp_ratio * width
-    depth: int = 4  # recursion depth the model was trained at (the default at inference)
-    mask_token: int = 0  # id of the mask token; never predicted
-    reinject: bool = True  # re-add the input embedding before every iteration (False: once, before the first; the study's ablation)
-    # "sequence" layout only: extra learned embeddings summed in per position, one table per
-    # group, each a tuple of seq_len ids from the task (e.g. a digit's place value), so positions
-    # that play the same role share what they learn instead of each learning it alone.
-    position_groups: tuple[tuple[int, ...], ...] = ()
-
-    def __post_init__(self) -> None:
-        # JSON from a checkpoint header gives lists; the config stays hashable and comparable.
-        object.__setattr__(self, "position_groups", tuple(tuple(group) for group in self.position_groups))
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+from rmdm_cli.config import ModelConfig
 
 
 class Block(nn.Module):
@@ -69,13 +45,9 @@ class Block(nn.Module):
 class RecursiveDenoiser(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
-        if config.width % config.heads:
-            raise ValueError(f"width {config.width} is not divisible by heads {config.heads}")
         self.config = config
         self.token_embedding = nn.Embedding(config.vocab_size, config.width)
         if config.layout == "sudoku":
-            if config.seq_len != 81:
-                raise ValueError("the sudoku layout needs seq_len 81")
             # Row, column and box embeddings: the model sees the three constraint groups directly.
             self.row_embedding = nn.Embedding(9, config.width)
             self.col_embedding = nn.Embedding(9, config.width)
@@ -84,14 +56,10 @@ class RecursiveDenoiser(nn.Module):
             self.register_buffer("rows", cells // 9, persistent=False)
             self.register_buffer("cols", cells % 9, persistent=False)
             self.register_buffer("boxes", (cells // 27) * 3 + (cells % 9) // 3, persistent=False)
-        elif config.layout == "sequence":
+        else:  # "sequence"
             self.position_embedding = nn.Embedding(config.seq_len, config.width)
-            if any(len(group) != config.seq_len for group in config.position_groups):
-                raise ValueError(f"every position group needs {config.seq_len} ids")
             self.group_embeddings = nn.ModuleList(nn.Embedding(max(group) + 1, config.width) for group in config.position_groups)
             self.register_buffer("group_ids", torch.tensor(config.position_groups, dtype=torch.long).view(-1, config.seq_len), persistent=False)
-        else:
-            raise ValueError(f"unknown layout {config.layout!r}")
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
         self.norm_out = nn.LayerNorm(config.width)
         self.head = nn.Linear(config.width, config.vocab_size)
@@ -134,6 +102,23 @@ class RecursiveDenoiser(nn.Module):
 
     def logits(self, h: torch.Tensor) -> torch.Tensor:  # (B, T, D) -> (B, T, V)
         return self.head(self.norm_out(h))
+
+    # The two calls the sampler makes (sampler.py), shared with numpy_model.NumpyDenoiser: NumPy
+    # in and out, so the sampler runs the same on either.
+    @torch.inference_mode()
+    def start(self, tokens: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """The input embedding x and the hidden state h before the first iteration."""
+        x = self.embed(torch.as_tensor(tokens, device=self.head.weight.device))
+        return x, self.initial_state(x)
+
+    @torch.inference_mode()
+    def advance(self, x: torch.Tensor, h: torch.Tensor, rows: np.ndarray | None, iterations: int) -> np.ndarray:
+        """Run `iterations` more applications of the block stack on `rows` (None: all) of h,
+        in place, and return their logits (R, T, V)."""
+        index = slice(None) if rows is None else torch.as_tensor(rows, device=h.device)
+        hidden = self.recurse(x[index], h[index], iterations)
+        h[index] = hidden
+        return self.logits(hidden).float().cpu().numpy()
 
     def forward(self, tokens: torch.Tensor, depth: int | None = None) -> torch.Tensor:
         """Logits (B, T, V) after `depth` applications of the block stack (default: trained depth)."""

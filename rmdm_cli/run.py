@@ -12,7 +12,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
-import torch
 import typer
 from rich.console import Console, Group
 from rich.text import Text
@@ -57,8 +56,6 @@ def interrupts_held():
 
 def run_solve(task_name, sources: list[str], decoding: Decoding, weights, device, output_format, live, batch_size, console: Console) -> int:
     task = get_task(task_name)
-    model, header = load_model(task_name, weights, device)
-    decoding = decoding.with_defaults(header["defaults"])
     if live is None:
         live = sys.stdout.isatty() and console.is_terminal
     lines = open_sources(sources)
@@ -69,6 +66,9 @@ def run_solve(task_name, sources: list[str], decoding: Decoding, weights, device
     first = next(batches, [])
     second = next(batches, None)
     single = len(first) == 1 and second is None
+    # One puzzle: importing torch would take longer than the solve, so the CPU runs the NumPy copy.
+    model, header = load_model(task_name, weights, device, torch_free=single)
+    decoding = decoding.with_defaults(header["defaults"])
     progress = None
     if not single and console.is_terminal:
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -246,6 +246,8 @@ def run_bench(task_name, files: list[Path], limit, device, weights, threshold: f
             "puzzles_per_s": round(len(puzzles) / seconds, 2),
         })
     if not as_json:
+        import torch
+
         print_rows(rows, f"{task_name} · {model.parameter_count():,} parameters · {torch.get_num_threads()} threads", False)
 
 

@@ -6,10 +6,9 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
-import torch
+import numpy as np
 
-from rmdm_cli.model import RecursiveDenoiser
-from rmdm_cli.sampler import SamplerState, unmask
+from rmdm_cli.sampler import Denoiser, SamplerState, unmask
 from rmdm_cli.tasks import Task
 
 
@@ -46,7 +45,7 @@ RETRY_ORDER = "sampled"
 
 
 def solve_batch(
-    model: RecursiveDenoiser,
+    model: Denoiser,
     task: Task,
     puzzles: Sequence[Any],
     decoding: Decoding,
@@ -67,15 +66,13 @@ def solve_batch(
     return answers
 
 
-def attempt(model, task: Task, puzzles: Sequence[Any], decoding: Decoding, on_state) -> list[Answer]:
+def attempt(model: Denoiser, task: Task, puzzles: Sequence[Any], decoding: Decoding, on_state) -> list[Answer]:
     """One sampler run over the batch."""
-    device = next(model.parameters()).device
     started = time.perf_counter()
-    tokens = torch.tensor([task.encode(puzzle) for puzzle in puzzles], dtype=torch.long, device=device)
-    generator = torch.Generator().manual_seed(decoding.seed)
+    tokens = np.array([task.encode(puzzle) for puzzle in puzzles], dtype=np.int64)
     state = None
     sampler = unmask(
-        model, tokens, decoding.steps, decoding.depth, order=decoding.order, generator=generator,
+        model, tokens, decoding.steps, decoding.depth, order=decoding.order, rng=np.random.default_rng(decoding.seed),
         threshold=decoding.threshold, adaptive_depth=decoding.adaptive_depth,
     )
     for state in sampler:
@@ -91,7 +88,7 @@ def attempt(model, task: Task, puzzles: Sequence[Any], decoding: Decoding, on_st
     return answers
 
 
-def solve_all(model, task: Task, puzzles: Sequence[Any], decoding: Decoding, batch_size: int = 256) -> list[Answer]:
+def solve_all(model: Denoiser, task: Task, puzzles: Sequence[Any], decoding: Decoding, batch_size: int = 256) -> list[Answer]:
     answers: list[Answer] = []
     for start in range(0, len(puzzles), batch_size):
         answers += solve_batch(model, task, puzzles[start : start + batch_size], decoding)

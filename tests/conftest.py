@@ -5,6 +5,7 @@ import torch
 
 from rmdm_cli.checkpoint import save_weights
 from rmdm_cli.model import ModelConfig, RecursiveDenoiser
+from rmdm_cli.numpy_model import NumpyDenoiser
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT.parent / "shared" / "benchmarks"
@@ -22,6 +23,10 @@ def tiny_model(seed: int = 0, depth: int = 2, task: str = "sudoku") -> Recursive
     torch.manual_seed(seed)
     config = ModelConfig(vocab_size=spec.vocab_size, seq_len=spec.seq_len, layout=spec.layout, position_groups=spec.position_groups, width=16, heads=2, n_layers=1, depth=depth)
     return RecursiveDenoiser(config).eval()
+
+
+def numpy_copy(model: RecursiveDenoiser) -> NumpyDenoiser:
+    return NumpyDenoiser(model.config, {name: tensor.numpy() for name, tensor in model.state_dict().items()})
 
 
 @pytest.fixture(scope="session")

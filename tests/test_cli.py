@@ -145,6 +145,19 @@ def test_help_does_not_import_torch():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
+def test_one_puzzle_on_the_cpu_is_solved_without_torch(tiny_weights):
+    # Importing torch takes longer than solving one puzzle: the CPU runs the NumPy copy of the model.
+    code = (
+        "import sys; from rmdm_cli.cli import main; sys.argv = ['rmdm', 'solve', 'sudoku', '--device', 'cpu', "
+        f"'--weights', {str(tiny_weights)!r}, {EASY[0]!r}]\n"
+        "try: main()\nexcept SystemExit as exit: assert exit.code == 1, exit.code\n"
+        "assert 'torch' not in sys.modules"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == solve(tiny_weights, "--device", "cpu", EASY[0], EASY[0]).stdout.splitlines()[0] + "\n"
+
+
 def test_damaged_weights_and_missing_cuda_exit_2_without_traceback(tmp_path, monkeypatch):
     garbage = tmp_path / "garbage.safetensors"
     garbage.write_bytes(b"\x00\x01not weights")

@@ -1,9 +1,11 @@
+import numpy as np
 import pytest
 import torch
 
-from conftest import tiny_model
+from conftest import numpy_copy, tiny_model
+from rmdm_cli.checkpoint import WeightsError, load_numpy_weights, load_weights, save_weights
 from rmdm_cli.model import RecursiveDenoiser
-from rmdm_cli.checkpoint import WeightsError, load_weights, save_weights
+from rmdm_cli.numpy_model import parameter_shapes
 from rmdm_cli.tasks.sudoku import parse_grid
 
 TOKENS = torch.tensor([parse_grid("003020600900305001001806400008102900700000008006708200002609500800203009005010300")])
@@ -37,7 +39,8 @@ def test_checkpoint_round_trip_gives_identical_logits(tmp_path):
     assert torch.equal(loaded(TOKENS, 3), model(TOKENS, 3))
 
 
-def test_weights_errors_name_the_file(tmp_path, tiny_weights):
+@pytest.mark.parametrize("load", [load_weights, load_numpy_weights])
+def test_weights_errors_name_the_file(tmp_path, tiny_weights, load):
     cases = {}
     cases["missing"] = (tmp_path / "none.safetensors", "no such weights file")
     truncated = tmp_path / "truncated.safetensors"
@@ -53,10 +56,10 @@ def test_weights_errors_name_the_file(tmp_path, tiny_weights):
     cases["bare"] = (bare, "without rmdm metadata")
     for path, message in cases.values():
         with pytest.raises(WeightsError, match=message) as error:
-            load_weights(path, "sudoku")
+            load(path, "sudoku")
         assert str(path) in str(error.value)
     with pytest.raises(WeightsError, match="for task 'sudoku', not 'countdown'"):
-        load_weights(tiny_weights, "countdown")
+        load(tiny_weights, "countdown")
 
 
 def test_weights_for_another_encoding_are_refused(tmp_path):
@@ -71,7 +74,8 @@ def test_weights_for_another_encoding_are_refused(tmp_path):
     assert str(path) in str(error.value)
 
 
-def test_shape_mismatch_is_reported(tmp_path):
+@pytest.mark.parametrize("load", [load_weights, load_numpy_weights])
+def test_shape_mismatch_is_reported(tmp_path, load):
     import json
 
     from safetensors import safe_open
@@ -84,7 +88,7 @@ def test_shape_mismatch_is_reported(tmp_path):
     header["config"]["mlp_ratio"] = 2
     save_file(load_file(str(path)), str(path), metadata={"rmdm": json.dumps(header)})
     with pytest.raises(WeightsError, match="has shape"):
-        load_weights(path, "sudoku")
+        load(path, "sudoku")
 
 
 def test_position_groups_share_embeddings_and_survive_a_checkpoint(tmp_path):
@@ -120,3 +124,26 @@ def test_without_reinjection_the_input_enters_once():
     assert torch.allclose(h1, model.recurse(x, model.initial_state(x), 1))  # the first iteration is the same
     assert torch.allclose(plain.recurse(x, h1, 1), plain.recurse(x, plain.initial_state(x), 2))
     assert not torch.allclose(plain(TOKENS, 2), model(TOKENS, 2))  # later iterations see no input
+
+
+@pytest.mark.parametrize("task", ["sudoku", "countdown"])
+@pytest.mark.parametrize("reinject", [True, False])
+def test_the_numpy_copy_computes_the_same_logits(task, reinject):
+    from dataclasses import replace as replace_config
+
+    from rmdm_cli.tasks import get_task
+
+    torch.manual_seed(1)
+    model = RecursiveDenoiser(replace_config(tiny_model(task=task).config, reinject=reinject)).eval()
+    spec = get_task(task)
+    line = "86,28,13,31,96" if task == "countdown" else "003020600900305001001806400008102900700000008006708200002609500800203009005010300"
+    tokens = torch.tensor([spec.encode(spec.parse(line))] * 2)
+    assert dict(parameter_shapes(model.config)) == {name: tuple(t.shape) for name, t in model.state_dict().items()}
+    copy = numpy_copy(model)
+    assert copy.parameter_count() == model.parameter_count()
+    x, h = copy.start(tokens.numpy())
+    first = copy.advance(x, h, None, 1)
+    second_row_on = copy.advance(x, h, np.array([1]), 2)  # in place: row 1 is now 3 iterations deep
+    with torch.no_grad():
+        assert torch.allclose(torch.from_numpy(first), model(tokens, 1), atol=1e-5)
+        assert torch.allclose(torch.from_numpy(second_row_on), model(tokens[1:], 3), atol=1e-5)

@@ -1,47 +1,54 @@
+import numpy as np
 import pytest
 import torch
 
-from conftest import benchmark_lines, tiny_model
+from conftest import benchmark_lines, numpy_copy, tiny_model
 from rmdm_cli.sampler import denoise, unmask
 from rmdm_cli.tasks.sudoku import parse_grid
 
-PUZZLES = torch.tensor([parse_grid(line) for line in benchmark_lines("easy50.txt", 4)])
+PUZZLES = np.array([parse_grid(line) for line in benchmark_lines("easy50.txt", 4)])
+
+# The sampler runs the same on the torch model and on its NumPy copy.
+ENGINES = {"torch": lambda model: model, "numpy": numpy_copy}
+
+
+@pytest.fixture(params=list(ENGINES))
+def engine(request):
+    return ENGINES[request.param]
 
 
 @pytest.mark.parametrize("steps", [1, 5, 81])
 @pytest.mark.parametrize("order", ["confidence", "margin", "random", "sampled"])
-def test_commits_everything_within_steps_and_keeps_givens(steps, order):
-    model = tiny_model()
-    states = list(unmask(model, PUZZLES, steps, depth=2, order=order, generator=torch.Generator().manual_seed(0)))
+def test_commits_everything_within_steps_and_keeps_givens(steps, order, engine):
+    model = engine(tiny_model())
+    states = list(unmask(model, PUZZLES, steps, depth=2, order=order, rng=np.random.default_rng(0)))
     final = states[-1]
     assert len(states) <= steps
     assert (final.tokens != 0).all()
     givens = PUZZLES != 0
-    assert torch.equal(final.tokens[givens], PUZZLES[givens])
+    assert np.array_equal(final.tokens[givens], PUZZLES[givens])
     open_counts = (PUZZLES == 0).sum(1)
-    rounds = torch.minimum(open_counts, torch.tensor(steps))  # one commit per round at least
-    assert torch.equal(final.forward_passes, rounds * 2)
+    rounds = np.minimum(open_counts, steps)  # one commit per round at least
+    assert np.array_equal(final.forward_passes, rounds * 2)
 
 
-def test_states_only_ever_commit():
-    model = tiny_model()
+def test_states_only_ever_commit(engine):
+    model = engine(tiny_model())
     previous = PUZZLES
     for state in unmask(model, PUZZLES, 10, depth=1):
         committed_before = previous != 0
-        assert torch.equal(state.tokens[committed_before], previous[committed_before])
+        assert np.array_equal(state.tokens[committed_before], previous[committed_before])
         assert (state.tokens != 0).sum() > (previous != 0).sum()
-        previous = state.tokens.clone()
+        previous = state.tokens.copy()
 
 
-def test_finished_puzzles_leave_the_batch():
-    model = tiny_model()
-    almost = PUZZLES[0].clone()
+def test_finished_puzzles_leave_the_batch(engine):
     from rmdm_cli.tasks.sudoku import solve_exact
 
-    (solution,) = solve_exact(almost.tolist())
-    full_but_one = torch.tensor(solution)
+    (solution,) = solve_exact(PUZZLES[0].tolist())
+    full_but_one = np.array(solution)
     full_but_one[0] = 0
-    state = list(unmask(model, torch.stack([full_but_one, PUZZLES[1]]), steps=40, depth=3))[-1]
+    state = list(unmask(engine(tiny_model()), np.stack([full_but_one, PUZZLES[1]]), steps=40, depth=3))[-1]
     assert state.forward_passes.tolist() == [3, 3 * 40]
 
 
@@ -50,28 +57,30 @@ def test_rejects_zero_depth():
         list(unmask(tiny_model(), PUZZLES, 4, depth=0))
 
 
-def test_threshold_commits_confident_cells_early():
-    model = tiny_model()
+def test_threshold_commits_confident_cells_early(engine):
+    model = engine(tiny_model())
     everything = list(unmask(model, PUZZLES, 50, depth=1, threshold=0.0))
     assert len(everything) == 1 and (everything[-1].tokens != 0).all()
     never = list(unmask(model, PUZZLES, 50, depth=1, threshold=1.0))
     assert len(never) == 50  # no cell is certain: one quota per round, as without a threshold
 
 
-def test_adaptive_depth_stops_early_with_the_logits_of_that_depth():
+def test_adaptive_depth_stops_early_with_the_logits_of_that_depth(engine):
     model = tiny_model(depth=2)
     is_open = PUZZLES == 0
-    logits, used = denoise(model, PUZZLES, is_open, 12, adaptive_depth=True)
+    logits, used = denoise(engine(model), PUZZLES, is_open, 12, adaptive_depth=True)
     assert used.min() >= 2 and used.max() <= 12  # two iterations are needed to see stability
-    for row, depth in enumerate(used.tolist()):
-        assert torch.allclose(logits[row], model(PUZZLES[row : row + 1], depth)[0], atol=1e-5)
-        if depth < 12:  # stopped: the open cells' argmax did not change in the last iteration
-            before = model(PUZZLES[row : row + 1], depth - 1)[0].argmax(-1)
-            assert torch.equal(before[is_open[row]], logits[row].argmax(-1)[is_open[row]])
+    with torch.no_grad():
+        for row, depth in enumerate(used.tolist()):
+            tokens = torch.tensor(PUZZLES[row : row + 1])
+            assert np.allclose(logits[row], model(tokens, depth)[0].numpy(), atol=1e-4)
+            if depth < 12:  # stopped: the open cells' argmax did not change in the last iteration
+                before = model(tokens, depth - 1)[0].argmax(-1).numpy()
+                assert np.array_equal(before[is_open[row]], logits[row].argmax(-1)[is_open[row]])
 
 
-def test_adaptive_depth_counts_the_passes_it_used():
-    model = tiny_model(depth=2)
+def test_adaptive_depth_counts_the_passes_it_used(engine):
+    model = engine(tiny_model(depth=2))
     fixed = list(unmask(model, PUZZLES, 6, depth=12))[-1].forward_passes
     adaptive = list(unmask(model, PUZZLES, 6, depth=12, adaptive_depth=True))[-1].forward_passes
     assert (adaptive <= fixed).all() and (adaptive < fixed).any() and (adaptive >= 2 * 6).all()

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import BENCHMARKS, ROOT, benchmark_lines
-from rmdm_cli.checkpoint import load_weights
+from rmdm_cli.checkpoint import load_numpy_weights, load_weights
 from rmdm_cli.cli import app
 
 
@@ -32,3 +32,17 @@ def test_countdown_weights_solve_most_of_the_first_cd3_problems():
     result = CliRunner().invoke(app, ["solve", "countdown", "--format", "jsonl"], input="\n".join(lines))
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(records) == 30 and sum(record["solved"] for record in records) >= 18
+
+
+@pytest.mark.parametrize("task, lines", [("sudoku", lambda: benchmark_lines("easy50.txt", 5)), ("countdown", lambda: (BENCHMARKS / "countdown" / "cd3_test.jsonl").read_text().splitlines()[:20])])
+def test_the_numpy_copy_gives_the_same_answers(task, lines):
+    from rmdm_cli.solving import Decoding, solve_batch
+    from rmdm_cli.tasks import get_task
+
+    spec = get_task(task)
+    puzzles = [spec.parse(text) for _, text in spec.records(enumerate(lines(), 1))]
+    path = ROOT / "weights" / f"{task}.safetensors"
+    (model, header), (copy, _) = load_weights(path, task), load_numpy_weights(path, task)
+    decoding = Decoding().with_defaults(header["defaults"])
+    outcomes = [[(a.answer, a.solved, a.forward_passes) for a in solve_batch(m, spec, puzzles, decoding)] for m in (copy, model)]
+    assert outcomes[0] == outcomes[1] and any(solved for _, solved, _ in outcomes[0])
