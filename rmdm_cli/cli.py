@@ -197,6 +197,7 @@ def make_bench(task_name: str):
         limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N puzzles of each file.")] = None,
         threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Confidence threshold of the adaptive settings.")] = 0.99,
         adaptive_steps: Annotated[Optional[int], typer.Option(min=1, help="Most steps of the adaptive settings (fewer force more commits a step on hard puzzles) [default: the weights' steps].")] = None,
+        adaptive_depth: Annotated[bool, typer.Option(help="Whether the adaptive settings also stop the recursion early (on Countdown it costs solved %).")] = True,
         retries: Annotated[int, typer.Option(min=0, help="Verified retries for the retry row (0: no such row).")] = 8,
         device: Device = DeviceChoice.auto,
         weights: Weights = None,
@@ -205,7 +206,7 @@ def make_bench(task_name: str):
         from rmdm_cli.run import run_bench
 
         try:
-            run_bench(task_name, files, limit, device.value, weights, threshold, adaptive_steps, retries, as_json, console)
+            run_bench(task_name, files, limit, device.value, weights, threshold, adaptive_steps, adaptive_depth, retries, as_json, console)
         except UsageError as error:
             raise fail(str(error)) from None
 

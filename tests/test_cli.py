@@ -204,6 +204,10 @@ def test_bench_adaptive_steps_bound_the_adaptive_rows(tiny_weights):
     fixed, adaptive, _ = map(json.loads, result.stdout.splitlines())
     assert adaptive["settings"] == "adaptive: threshold 0.99, steps ≤ 3, adaptive depth ≤ 2"
     assert 3 <= adaptive["mean_forward_passes"] <= 3 * 2 < fixed["mean_forward_passes"]  # at most 3 steps of depth <= 2
+    result = runner.invoke(app, ["bench", "sudoku", str(easy), "--limit", "2", "--retries", "0", "--adaptive-steps", "3", "--no-adaptive-depth", "--weights", str(tiny_weights), "--json"])
+    _, full_depth, _ = map(json.loads, result.stdout.splitlines())
+    assert full_depth["settings"] == "adaptive: threshold 0.99, steps ≤ 3, depth 2"
+    assert full_depth["mean_forward_passes"] == 3 * 2  # random weights are never 0.99 sure: 3 steps at depth 2
 
 
 def test_generate_minimal_puzzles_lose_uniqueness_without_any_clue():
