@@ -1,5 +1,6 @@
 """Inference speed of the shipped Sudoku model on this CPU: one forward pass over a batch of
-top95 puzzles under no_grad, inference_mode, bf16 autocast and torch.compile.
+top95 puzzles under no_grad, inference_mode, bf16 autocast and torch.compile, and on the
+NumPy copy of the model that `rmdm solve` uses for one puzzle on the CPU.
 
     python benchmarks/inference_speed.py [--threads 1] [--batch 95] [--depth 4]
 
@@ -11,13 +12,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
 import time
 from pathlib import Path
 
-import torch
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the CLI sets it (rmdm_cli/cli.py)
 
-from rmdm_cli.checkpoint import load_weights
+import torch  # noqa: E402
+
+from rmdm_cli.checkpoint import load_numpy_weights, load_weights  # noqa: E402
 from rmdm_cli.tasks import get_task
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +39,12 @@ def main() -> None:
     lines = [line.strip() for line in (ROOT.parent / "shared/benchmarks/sudoku/top95.txt").read_text().splitlines() if line.strip()]
     tokens = torch.tensor([task.encode(task.parse(line)) for line in lines[: args.batch]])
     model, _ = load_weights(ROOT / "weights/sudoku.safetensors", "sudoku")
+    copy, _ = load_numpy_weights(ROOT / "weights/sudoku.safetensors", "sudoku")
     reference = None
+
+    def numpy_copy(tokens: torch.Tensor, depth: int) -> torch.Tensor:
+        x, h = copy.start(tokens.numpy())
+        return torch.from_numpy(copy.advance(x, h, None, depth))
 
     def bf16():
         return torch.autocast("cpu", dtype=torch.bfloat16)
@@ -45,6 +54,7 @@ def main() -> None:
         ("inference_mode, fp32", model, torch.inference_mode, contextlib.nullcontext),
         ("inference_mode, bf16 autocast", model, torch.inference_mode, bf16),
         ("inference_mode, torch.compile", torch.compile(model), torch.inference_mode, contextlib.nullcontext),
+        ("NumPy copy, fp32", numpy_copy, contextlib.nullcontext, contextlib.nullcontext),
     ]
     for name, network, grad_mode, precision in variants:
         try:
