@@ -48,11 +48,19 @@ def default_weights(task: str) -> Path:
     return WEIGHTS_DIR / f"{task}.safetensors"
 
 
+def no_nvidia_driver() -> bool:
+    """True where CUDA cannot be available, known without the 2 s torch import: macOS, or Linux
+    without the NVIDIA driver's files."""
+    if sys.platform == "darwin":
+        return True
+    return sys.platform == "linux" and not any(Path(path).exists() for path in ("/proc/driver/nvidia", "/dev/nvidiactl"))
+
+
 def pick_device(device: str) -> str:
     if device == "cpu":
         return device
-    if device == "auto" and sys.platform == "linux" and not any(Path(p).exists() for p in ("/proc/driver/nvidia", "/dev/nvidiactl")):
-        return "cpu"  # no NVIDIA driver, so no CUDA: known without the 2 s torch import
+    if device == "auto" and no_nvidia_driver():
+        return "cpu"
     import torch
 
     if device == "auto":
