@@ -12,6 +12,7 @@ from rmdm_cli.tasks.countdown import (
     EQUATION_WIDTH,
     PROMPT_LEN,
     Countdown,
+    answer_error,
     benchmark_targets,
     check_answer,
     encode_solution,
@@ -57,13 +58,19 @@ def test_checker_accepts_right_and_rejects_wrong_answers():
     numbers, target = (86, 28, 13, 31), 96
     assert check_answer(numbers, target, "86+28=114,31-13=18,114-18=96")
     assert check_answer(numbers, target, "28+86=114,31-13=18,114-18=96")  # operand order is free
-    assert not check_answer(numbers, target, "86+86=172,31-13=18,172-18=154")  # reused number
-    assert not check_answer(numbers, target, "86+28=115,31-13=18,115-18=97")  # wrong arithmetic
-    assert not check_answer(numbers, target, "86+28=114,13-31=0,114-18=96")  # negative intermediate
-    assert not check_answer((7, 2, 3), 6, "7/2=3,3+3=6")  # fractional division
-    assert not check_answer(numbers, target, "86+28=114,31-13=18,114+18=132")  # wrong final value
-    assert not check_answer(numbers, target, "86+28=114,114-18=96")  # too few equations, 13 and 31 unused
-    assert not check_answer(numbers, target, "")
+    wrong = {
+        "86+86=172,31-13=18,172-18=154": "equation 1: uses a number that is not available",  # reused number
+        "86+28=115,31-13=18,115-18=97": "equation 1: wrong arithmetic",
+        "86+28=114,13-31=0,114-18=96": "equation 2: negative or fractional result",
+        "86+28=114,31-13=18,114+18=132": "the last result is not the target",
+        "86+28=114,114-18=96": "2 equations instead of 3",  # 13 and 31 unused
+        "86+28=114,31-13=18,114-18=96,1+1=2": "4 equations instead of 3",
+        "": "0 equations instead of 3",
+        "86+28=114,31 minus 13=18,114-18=96": "equation 2: not of the form a+b=c",
+    }
+    for answer, error in wrong.items():
+        assert answer_error(numbers, target, answer) == error and not check_answer(numbers, target, answer)
+    assert answer_error((7, 2, 3), 6, "7/2=3,3+3=6") == "equation 1: negative or fractional result"
 
 
 def test_exact_solver():

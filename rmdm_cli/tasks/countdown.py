@@ -96,27 +96,35 @@ def apply(a: int, op: str, b: int) -> int | None:
     return None
 
 
-def check_answer(numbers: Sequence[int], target: int, answer: str) -> bool:
-    """The exact checker: numbers used as a multiset, arithmetic redone, last result = target."""
+def answer_error(numbers: Sequence[int], target: int, answer: str) -> str | None:
+    """Where an answer first breaks a rule (equations counted from 1), or None if it is correct:
+    numbers used as a multiset, arithmetic redone, last result = target."""
     available = Counter(numbers)
     equations = answer.split(",") if answer else []
     if len(equations) != len(numbers) - 1:
-        return False
+        return f"{len(equations)} equations instead of {len(numbers) - 1}"
     result = None
-    for equation in equations:
+    for index, equation in enumerate(equations, 1):
         match = EQUATION.match(equation.strip())
         if not match:
-            return False
+            return f"equation {index}: not of the form a+b=c"
         a, op, b, claimed = int(match[1]), match[2], int(match[3]), int(match[4])
         available[a] -= 1
         available[b] -= 1
         if available[a] < 0 or available[b] < 0:
-            return False
+            return f"equation {index}: uses a number that is not available"
         result = apply(a, op, b)
-        if result is None or result != claimed:
-            return False
+        if result is None:
+            return f"equation {index}: negative or fractional result"
+        if result != claimed:
+            return f"equation {index}: wrong arithmetic"
         available[result] += 1
-    return result == target
+    return None if result == target else "the last result is not the target"
+
+
+def check_answer(numbers: Sequence[int], target: int, answer: str) -> bool:
+    """The exact checker."""
+    return answer_error(numbers, target, answer) is None
 
 
 def solve_exact(numbers: Sequence[int], target: int, rng: random.Random | None = None) -> list[str] | None:
