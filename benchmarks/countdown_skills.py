@@ -15,16 +15,16 @@ where they first break a rule.
 from __future__ import annotations
 
 import argparse
-import itertools
 import random
 from collections import Counter
 from pathlib import Path
 
 import torch
+from rich.console import Console
 
 from rmdm_cli.checkpoint import load_weights
+from rmdm_cli.run import read_puzzle_file
 from rmdm_cli.solving import Decoding, solve_all
-from rmdm_cli.inputs import numbered_lines
 from rmdm_cli.tasks.countdown import EQUATION_WIDTH, PROMPT_LEN, Countdown, answer_error, benchmark_targets, encode_solution, random_example
 
 FIELDS = {  # offsets inside one equation slot: a, op, b (one token each), result digits
@@ -62,8 +62,7 @@ def main() -> None:
     print(f"  whole answer from a fully masked start (depth {decoding.depth}, steps {decoding.steps}): "
           f"{100 * sum(answer.solved for answer in solved) / len(solved):.1f}% solved")
     if args.file:
-        with args.file.open("rb") as handle:
-            problems = [task.parse(text) for _, text in itertools.islice(task.records(numbered_lines(handle)), args.limit)]
+        problems = read_puzzle_file(task, args.file, args.limit, Console(stderr=True))
         answers = solve_all(model, task, problems, decoding)
         errors = Counter(answer_error(p.numbers, p.target, a.answer) for p, a in zip(problems, answers) if not a.solved)
         print(f"{args.file.name}, first {len(problems)}: {sum(a.solved for a in answers)} solved; where the others first break a rule:")

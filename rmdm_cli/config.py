@@ -5,6 +5,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+# The "sudoku" layout: for each of the 81 cells, which row, column and box embedding it reads.
+SUDOKU_POSITIONS = {
+    "row": [cell // 9 for cell in range(81)],
+    "col": [cell % 9 for cell in range(81)],
+    "box": [(cell // 27) * 3 + (cell % 9) // 3 for cell in range(81)],
+}
+
 
 @dataclass(frozen=True)
 class ModelConfig:

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rmdm_cli.config import ModelConfig
+from rmdm_cli.config import SUDOKU_POSITIONS, ModelConfig
 
 
 class Block(nn.Module):
@@ -52,10 +52,9 @@ class RecursiveDenoiser(nn.Module):
             self.row_embedding = nn.Embedding(9, config.width)
             self.col_embedding = nn.Embedding(9, config.width)
             self.box_embedding = nn.Embedding(9, config.width)
-            cells = torch.arange(81)
-            self.register_buffer("rows", cells // 9, persistent=False)
-            self.register_buffer("cols", cells % 9, persistent=False)
-            self.register_buffer("boxes", (cells // 27) * 3 + (cells % 9) // 3, persistent=False)
+            self.register_buffer("rows", torch.tensor(SUDOKU_POSITIONS["row"]), persistent=False)
+            self.register_buffer("cols", torch.tensor(SUDOKU_POSITIONS["col"]), persistent=False)
+            self.register_buffer("boxes", torch.tensor(SUDOKU_POSITIONS["box"]), persistent=False)
         else:  # "sequence"
             self.position_embedding = nn.Embedding(config.seq_len, config.width)
             self.group_embeddings = nn.ModuleList(nn.Embedding(max(group) + 1, config.width) for group in config.position_groups)

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from rmdm_cli.config import ModelConfig
+from rmdm_cli.config import SUDOKU_POSITIONS, ModelConfig
 
 LAYER_NORM_EPS = 1e-5  # torch.nn.LayerNorm's default
 
@@ -74,9 +74,6 @@ class NumpyDenoiser:
         self.config = config
         # Linear weights transposed once, contiguous, so every matmul is a plain (N, in) @ (in, out).
         self.weights = {name: np.ascontiguousarray(tensor.T if tensor.ndim == 2 and "embedding" not in name else tensor, dtype=np.float32) for name, tensor in tensors.items()}
-        if config.layout == "sudoku":
-            cells = np.arange(81)
-            self.position_ids = {"row": cells // 9, "col": cells % 9, "box": (cells // 27) * 3 + (cells % 9) // 3}
 
     def parameter_count(self) -> int:
         return sum(tensor.size for tensor in self.weights.values())
@@ -93,7 +90,7 @@ class NumpyDenoiser:
     def embed(self, tokens: np.ndarray) -> np.ndarray:  # (B, T) -> (B, T, D)
         x = self.weights["token_embedding.weight"][tokens]
         if self.config.layout == "sudoku":
-            for group, ids in self.position_ids.items():
+            for group, ids in SUDOKU_POSITIONS.items():
                 x = x + self.weights[f"{group}_embedding.weight"][ids]
             return x
         x = x + self.weights["position_embedding.weight"]
