@@ -272,7 +272,7 @@ StudyDir = Annotated[Path, typer.Option("--dir", help="Where the study's weights
 @study_app.command("train")
 def study_train(
     task: Annotated[str, typer.Argument(help=f"Task: {', '.join(TASK_NAMES)}.")],
-    widths: Annotated[str, typer.Option(help="Widths, comma-separated.")] = "24,64,128",
+    widths: Annotated[str, typer.Option(help="Widths, comma-separated.")] = "32,64,128",
     depths: Annotated[str, typer.Option(help="Trained recursion depths L, comma-separated.")] = "1,2,4,8",
     seeds: Annotated[str, typer.Option(help="Seeds, comma-separated.")] = "0,1",
     variants: Annotated[str, typer.Option(help="Cell variants, comma-separated: base, no-reinject (claim 3a), random-depth (claim 3c).")] = "base",
