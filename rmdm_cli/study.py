@@ -137,7 +137,7 @@ class Summary:
 
     full_steps: int  # the largest step count measured (one token per step)
     cells: dict[tuple[int, int], dict]  # (width, L) -> row at full steps and the trained depth
-    widest: int  # the widest width trained at the most depths: the one whose depth families claim 2 compares
+    widest: int  # the widest width trained at several depths: the one whose depth families claim 2 compares
     family: dict[tuple[int, int], dict]  # (L, steps) -> row of the widest cells at the trained depth
 
     def parameter_curve(self, depth: int) -> list[tuple[int, float]]:  # (parameters, solved %)
@@ -153,7 +153,7 @@ def summarise(rows: list[dict]) -> Summary:
     depths_at = {}  # width -> the trained depths measured at it
     for row in rows:
         depths_at.setdefault(row["width"], set()).add(row["trained_depth"])
-    widest = max(depths_at, key=lambda width: (len(depths_at[width]), width))  # claim 2 needs several depths at one width
+    widest = max((width for width, depths in depths_at.items() if len(depths) > 1), default=max(depths_at))  # claim 2 compares depths
     at_trained = [row for row in rows if row["depth"] == row["trained_depth"]]
     return Summary(
         full_steps=full_steps,
@@ -204,6 +204,8 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
               "| L | " + " | ".join(f"{level}%" for level in LEVELS) + " |", "|---" * (len(LEVELS) + 1) + "|"]
     for depth in depths:
         points = summary.passes_curve(depth)
+        if not points:  # no cell of this depth at that width
+            continue
         needed = [next((f"{passes:g}" for passes, solved in points if solved >= level), "not reached") for level in LEVELS]
         lines.append(f"| {depth} | " + " | ".join(needed) + " |")
 
