@@ -18,8 +18,9 @@ EVAL_SEED = 2  # generator seed of the held-out evaluation set (training never d
 # Mid-difficulty sets, so that minutes-long trainings spread out instead of all scoring 0%.
 EVAL_SETS = {"sudoku": {"clues": (45, 55)}, "countdown": {"numbers": 4}}
 # The study's training recipe where it differs from the task's shipped one. Sudoku: light masks
-# (at most 41 of 81 cells open) let a width-64 cell leave the loss plateau within its budget (37%
-# of 45-55-clue puzzles solved after 1,500 x 64 examples at L = 1, 0% with the shipped 0.1-0.85).
+# (at most 41 of 81 cells open) let a width-64 cell leave the loss plateau within its budget (40%
+# of 45-55-clue puzzles solved after 1,500 x 64 examples at L = 1, 0% with the shipped 0.1-0.85:
+# benchmarks/study_plateau.py).
 STUDY_RECIPE = {"sudoku": {"mask_min": 0.05, "mask_max": 0.5}}
 LEVELS = (25, 50, 75, 90)  # solved % levels at which claim 2 compares forward passes
 # Cell variants beyond the paper: the TrainConfig fields each one changes.
@@ -266,7 +267,7 @@ def write_report(measurements: dict[str, list[dict]], docs: Path, command: str, 
     lines = [
         "# Study: recursion depth versus parameters versus denoising steps", "",
         f"Regenerate (from the committed weights under `weights/study/`): `{command}`", "",
-        f"Every cell: 2 distinct blocks recursed L times, loss on every iteration, the task's data recipe, the "
+        f"Every cell: 2 distinct blocks recursed L times, loss on every iteration, the task's data recipe with the study's changes ({STUDY_RECIPE}), the "
         f"same number of training examples; evaluated on {eval_count} held-out generated puzzles "
         f"(generator seed {EVAL_SEED}, {EVAL_SETS}). Forward passes = block-stack applications per puzzle, as measured.", "",
     ]
