@@ -95,6 +95,25 @@ def supervised_loss(model: RecursiveDenoiser, inputs, targets, masked, depth: in
     return loss / (depth - free)
 
 
+def new_optimizer(model: RecursiveDenoiser, config: TrainConfig) -> torch.optim.Optimizer:
+    return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, betas=(0.9, 0.95))
+
+
+def optimizer_step(model: RecursiveDenoiser, optimizer: torch.optim.Optimizer, task: Task, config: TrainConfig, generator: torch.Generator, step: int) -> float:
+    """One training step at position `step` (from 0) of the learning-rate schedule; returns the loss."""
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate(config, step)
+    targets, maskable = task.training_batch(config.batch_size, generator)
+    inputs, masked = mask_batch(targets, maskable, config, task.mask_token, generator)
+    depth = int(torch.randint(1, config.depth + 1, (1,), generator=generator)) if config.random_depth else config.depth
+    loss = supervised_loss(model, inputs, targets, masked, depth, config.grad_iterations)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    return loss.item()
+
+
 def train(
     task: Task,
     config: TrainConfig,
@@ -115,7 +134,7 @@ def train(
         if replace(init.config, depth=config.depth) != model.config:
             raise UsageError(f"the initial weights have config {init.config}, this training needs {model.config}")
         model.load_state_dict(init.state_dict())
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, betas=(0.9, 0.95))
+    optimizer = new_optimizer(model, config)
     generator = torch.Generator().manual_seed(config.seed)
     step, seconds = 0, 0.0
     if state_path.exists():
@@ -147,20 +166,11 @@ def train(
     def _run_steps() -> None:
         nonlocal step, seconds, last_save
         while step < config.train_steps:
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate(config, step)
-            targets, maskable = task.training_batch(config.batch_size, generator)
-            inputs, masked = mask_batch(targets, maskable, config, task.mask_token, generator)
-            depth = int(torch.randint(1, config.depth + 1, (1,), generator=generator)) if config.random_depth else config.depth
-            loss = supervised_loss(model, inputs, targets, masked, depth, config.grad_iterations)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
+            loss = optimizer_step(model, optimizer, task, config, generator, step)
             step += 1
             seconds = time.monotonic() - started
             if on_progress:
-                on_progress(step, loss.item(), seconds)
+                on_progress(step, loss, seconds)
             if time.monotonic() - last_save > checkpoint_minutes * 60 or step == config.train_steps:
                 save_state()
                 last_save = time.monotonic()
