@@ -118,6 +118,7 @@ Weights = Annotated[Optional[Path], typer.Option(help="Weights file [default: we
 Order = Annotated[OrderChoice, typer.Option(help="Which masked cells a step commits first.")]
 Threshold = Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Adaptive steps: also commit every cell whose confidence reaches this; --steps stays the upper bound.", show_default=False)]
 AdaptiveDepth = Annotated[bool, typer.Option("--adaptive-depth", help="Adaptive depth: stop recursing in a step once the predictions stop changing; --depth stays the upper bound.")]
+GiveUp = Annotated[bool, typer.Option("--give-up", help="Stop a puzzle once what it has committed breaks a rule (its answer cannot end right), filling the rest with the current predictions.")]
 Retries = Annotated[int, typer.Option(min=0, help="Verified retries: re-run a puzzle the checker rejects with a sampled commit order and a new seed, up to this many times.")]
 
 
@@ -136,6 +137,7 @@ def make_solve(task_name: str):
         order: Order = OrderChoice.confidence,
         threshold: Threshold = None,
         adaptive_depth: AdaptiveDepth = False,
+        give_up: GiveUp = False,
         retries: Retries = 0,
         batch_size: Annotated[int, typer.Option(min=1, help="Puzzles solved together.")] = 256,
     ) -> None:
@@ -147,7 +149,7 @@ def make_solve(task_name: str):
                 sources = [problem_from_options(numbers, target, sources or [])]
             elif not sources and sys.stdin.isatty():
                 raise UsageError(f"no puzzle given: pass a puzzle, a file, or pipe puzzles on stdin (see rmdm solve {task_name} --help)")
-            decoding = Decoding(depth, steps, order.value, threshold, adaptive_depth, retries, seed)
+            decoding = Decoding(depth, steps, order.value, threshold, adaptive_depth, give_up, retries, seed)
             code = run_solve(task_name, sources or [], decoding, weights, device.value, output_format.value, live, batch_size, console)
         except UsageError as error:
             raise fail(str(error)) from None
@@ -182,6 +184,7 @@ def make_eval(task_name: str):
         order: Order = OrderChoice.confidence,
         threshold: Threshold = None,
         adaptive_depth: AdaptiveDepth = False,
+        give_up: GiveUp = False,
         retries: Retries = 0,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
     ) -> None:
@@ -191,7 +194,7 @@ def make_eval(task_name: str):
         try:
             depths = int_list(depth, "--depth") if depth else None
             steps_list = int_list(steps, "--steps") if steps else None
-            run_eval(task_name, files, depths, steps_list, limit, device.value, weights, Decoding(order=order.value, threshold=threshold, adaptive_depth=adaptive_depth, retries=retries), as_json, console)
+            run_eval(task_name, files, depths, steps_list, limit, device.value, weights, Decoding(order=order.value, threshold=threshold, adaptive_depth=adaptive_depth, give_up=give_up, retries=retries), as_json, console)
         except UsageError as error:
             raise fail(str(error)) from None
 
@@ -206,6 +209,7 @@ def make_bench(task_name: str):
         threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Confidence threshold of the adaptive settings.")] = 0.99,
         adaptive_steps: Annotated[Optional[int], typer.Option(min=1, help="Most steps of the adaptive settings (fewer force more commits a step on hard puzzles) [default: the weights' steps].")] = None,
         adaptive_depth: Annotated[bool, typer.Option(help="Whether the adaptive settings also stop the recursion early (on Countdown it costs solved %).")] = True,
+        give_up: Annotated[bool, typer.Option(help="Whether the adaptive settings stop a puzzle once what it has committed breaks a rule (solved % unchanged).")] = True,
         retries: Annotated[int, typer.Option(min=0, help="Verified retries for the retry row (0: no such row).")] = 8,
         device: Device = DeviceChoice.auto,
         weights: Weights = None,
@@ -214,7 +218,7 @@ def make_bench(task_name: str):
         from rmdm_cli.run import run_bench
 
         try:
-            run_bench(task_name, files, limit, device.value, weights, threshold, adaptive_steps, adaptive_depth, retries, as_json, console)
+            run_bench(task_name, files, limit, device.value, weights, threshold, adaptive_steps, adaptive_depth, give_up, retries, as_json, console)
         except UsageError as error:
             raise fail(str(error)) from None
 

@@ -203,7 +203,7 @@ def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, we
         for depth, steps in itertools.product(depths, steps_list):
             row = {
                 "set": path.name, "puzzles": len(puzzles), "depth": depth, "steps": steps, "threshold": decoding.threshold,
-                "adaptive_depth": decoding.adaptive_depth, "retries": decoding.retries,
+                "adaptive_depth": decoding.adaptive_depth, "give_up": decoding.give_up, "retries": decoding.retries,
             }
             row.update(measure(model, task, puzzles, replace(decoding, depth=depth, steps=steps)))
             if as_json:
@@ -213,17 +213,17 @@ def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, we
         print_rows(rows, f"{task_name} · {model.parameter_count():,} parameters", False)
 
 
-def run_bench(task_name, files: list[Path], limit, device, weights, threshold: float, adaptive_steps: int | None, adaptive_depth: bool, retries: int, as_json: bool, console: Console) -> None:
+def run_bench(task_name, files: list[Path], limit, device, weights, threshold: float, adaptive_steps: int | None, adaptive_depth: bool, give_up: bool, retries: int, as_json: bool, console: Console) -> None:
     """Shipped fixed defaults, adaptive settings, adaptive with retries and the exact solver,
     measured in one run so their ratios hold on a noisy machine."""
     task = get_task(task_name)
     model, header = load_model(task_name, weights, device)
     fixed = Decoding().with_defaults(header["defaults"])
-    adaptive = replace(fixed, steps=adaptive_steps or fixed.steps, threshold=threshold, adaptive_depth=adaptive_depth)
+    adaptive = replace(fixed, steps=adaptive_steps or fixed.steps, threshold=threshold, adaptive_depth=adaptive_depth, give_up=give_up)
     depth = f"adaptive depth ≤ {fixed.depth}" if adaptive_depth else f"depth {fixed.depth}"
     settings = [
         (f"fixed: depth {fixed.depth}, steps {fixed.steps}", fixed),
-        (f"adaptive: threshold {threshold}, steps ≤ {adaptive.steps}, {depth}", adaptive),
+        (f"adaptive: threshold {threshold}, steps ≤ {adaptive.steps}, {depth}{', give up' if give_up else ''}", adaptive),
     ]
     if retries:
         settings.append((f"adaptive + {retries} verified retries", replace(adaptive, retries=retries)))

@@ -9,6 +9,8 @@ Two adaptive options spend forward passes only where they change the answer: `th
 commits every token at least that confident in the same round (fewer rounds), and
 `adaptive_depth` stops a puzzle's recursion inside a round once its predictions for the open
 tokens are the same after two consecutive iterations (`depth` is then the upper bound).
+A third, `dead_end` (the task's rule check), stops a puzzle whose committed tokens already rule
+out every solution: committed tokens never change, so more passes could not make it right.
 
 The sampler works on NumPy arrays and asks the denoiser for two things, `start` (embed the
 tokens) and `advance` (more iterations, logits back), so the torch model (model.py) and its
@@ -18,7 +20,7 @@ torch-free copy (numpy_model.py) run the same sampler.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
 
@@ -73,13 +75,15 @@ def unmask(
     rng: np.random.Generator | None = None,
     threshold: float | None = None,
     adaptive_depth: bool = False,
+    dead_end: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Iterator[SamplerState]:
     """Yield the state after every round; the last state is fully committed. The state's
     arrays are updated in place by later rounds: copy what you keep.
 
     With `threshold`, a round also commits every open token whose probability reaches it, so
     easy puzzles finish in fewer rounds; `steps` stays the upper bound. `rng` draws the random
-    and sampled commit orders.
+    and sampled commit orders. With `dead_end`, a puzzle it flags after a round's commits has
+    all its open tokens committed to their current predictions at once.
     """
     if steps < 1 or depth < 1:
         raise ValueError("steps and depth must be at least 1")
@@ -120,6 +124,9 @@ def unmask(
         if threshold is not None:
             commit |= open_active & (best_prob >= threshold)
         rows = tokens[active]
+        if dead_end is not None:
+            stuck = dead_end(np.where(commit, prediction, rows))  # (A,)
+            commit |= open_active & stuck[:, None]
         rows[commit] = prediction[commit]
         tokens[active] = rows
         conf_rows = confidence[active]

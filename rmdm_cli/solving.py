@@ -21,6 +21,7 @@ class Decoding:
     order: str = "confidence"  # which open tokens a round commits first
     threshold: float | None = None  # also commit every open token at least this confident
     adaptive_depth: bool = False  # stop recursing once the open tokens' predictions are stable
+    give_up: bool = False  # stop a puzzle once its committed tokens rule out every solution (the task's dead_end)
     retries: int = 0  # re-runs of puzzles the checker rejects, each with a sampled commit order
     seed: int = 0  # for the random and sampled commit orders
 
@@ -73,7 +74,7 @@ def attempt(model: Denoiser, task: Task, puzzles: Sequence[Any], decoding: Decod
     state = None
     sampler = unmask(
         model, tokens, decoding.steps, decoding.depth, order=decoding.order, rng=np.random.default_rng(decoding.seed),
-        threshold=decoding.threshold, adaptive_depth=decoding.adaptive_depth,
+        threshold=decoding.threshold, adaptive_depth=decoding.adaptive_depth, dead_end=task.dead_end if decoding.give_up else None,
     )
     for state in sampler:
         if on_state:

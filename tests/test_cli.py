@@ -190,6 +190,14 @@ def test_retries_rerun_rejected_puzzles_and_report_attempts(tiny_weights):
     assert retried.exit_code == 1
 
 
+def test_give_up_stops_puzzles_that_break_a_rule(tiny_weights):
+    plain = solve(tiny_weights, "--format", "jsonl", input="\n".join(EASY) + "\n")
+    given_up = solve(tiny_weights, "--format", "jsonl", "--give-up", input="\n".join(EASY) + "\n")
+    for first, record in zip(map(json.loads, plain.stdout.splitlines()), map(json.loads, given_up.stdout.splitlines())):
+        assert record["solved"] is False and len(record["solution"]) == 81 and "0" not in record["solution"]
+        assert record["forward_passes"] < first["forward_passes"]  # random weights soon repeat a digit
+
+
 def test_bench_compares_fixed_adaptive_retries_and_the_exact_solver(tiny_weights):
     easy = BENCHMARKS / "sudoku" / "easy50.txt"
     result = runner.invoke(app, ["bench", "sudoku", str(easy), "--limit", "3", "--retries", "1", "--weights", str(tiny_weights), "--json"])
@@ -206,9 +214,9 @@ def test_bench_adaptive_steps_bound_the_adaptive_rows(tiny_weights):
     result = runner.invoke(app, ["bench", "sudoku", str(easy), "--limit", "2", "--retries", "0", "--adaptive-steps", "3", "--weights", str(tiny_weights), "--json"])
     assert result.exit_code == 0, result.output
     fixed, adaptive, _ = map(json.loads, result.stdout.splitlines())
-    assert adaptive["settings"] == "adaptive: threshold 0.99, steps ≤ 3, adaptive depth ≤ 2"
-    assert 3 <= adaptive["mean_forward_passes"] <= 3 * 2 < fixed["mean_forward_passes"]  # at most 3 steps of depth <= 2
-    result = runner.invoke(app, ["bench", "sudoku", str(easy), "--limit", "2", "--retries", "0", "--adaptive-steps", "3", "--no-adaptive-depth", "--weights", str(tiny_weights), "--json"])
+    assert adaptive["settings"] == "adaptive: threshold 0.99, steps ≤ 3, adaptive depth ≤ 2, give up"
+    assert 2 <= adaptive["mean_forward_passes"] <= 3 * 2 < fixed["mean_forward_passes"]  # at most 3 steps of depth <= 2
+    result = runner.invoke(app, ["bench", "sudoku", str(easy), "--limit", "2", "--retries", "0", "--adaptive-steps", "3", "--no-adaptive-depth", "--no-give-up", "--weights", str(tiny_weights), "--json"])
     _, full_depth, _ = map(json.loads, result.stdout.splitlines())
     assert full_depth["settings"] == "adaptive: threshold 0.99, steps ≤ 3, depth 2"
     assert full_depth["mean_forward_passes"] == 3 * 2  # random weights are never 0.99 sure: 3 steps at depth 2

@@ -1,6 +1,7 @@
 import json
 import random
 
+import numpy as np
 import pytest
 import torch
 from typer.testing import CliRunner
@@ -9,7 +10,10 @@ from conftest import BENCHMARKS
 from rmdm_cli.cli import app
 from rmdm_cli.tasks import PuzzleError
 from rmdm_cli.tasks.countdown import (
+    DIGIT,
     EQUATION_WIDTH,
+    MASK,
+    OP,
     PROMPT_LEN,
     Countdown,
     answer_error,
@@ -127,6 +131,45 @@ def test_operands_are_references_decoded_as_written():
     assert task.decode(problem, tokens).startswith("86+86=114") and not task.check(problem, task.decode(problem, tokens))
     tokens[PROMPT_LEN] = RESULT_REF + 2  # a reference to a later equation's result cannot be read
     assert task.decode(problem, tokens).startswith("?+86=114")
+
+
+def test_dead_end_flags_answers_that_can_no_longer_pass():
+    task = Countdown()
+    problem = parse_problem("86,28,13,31,96")
+    right = encode_solution(problem, ["86+28=114", "31-13=18", "114-18=96"])
+    last_digit = PROMPT_LEN + 3 * EQUATION_WIDTH - 1
+    eq2 = PROMPT_LEN + EQUATION_WIDTH
+    cases = {
+        "right": (right, False),
+        "all open": (task.encode(problem), False),
+        "last result not the target": ({last_digit: DIGIT + 7}, True),
+        "wrong arithmetic, operand still open": ({PROMPT_LEN + 6: DIGIT + 5, PROMPT_LEN: MASK}, True),
+        "result still open": ({eq2 + 3: MASK, eq2 + 4: MASK, eq2 + 5: MASK, eq2 + 6: MASK}, False),
+        "13-31, result still open": ({eq2: right[eq2 + 2], eq2 + 2: right[eq2], eq2 + 6: MASK}, True),
+        "operator in a result": ({eq2 + 6: OP}, True),
+    }
+    rows, expected = [], []
+    for name, (change, flag) in cases.items():
+        row = list(right) if isinstance(change, dict) else change
+        for position, token in (change.items() if isinstance(change, dict) else ()):
+            row[position] = token
+        rows.append(row)
+        expected.append(flag)
+    assert task.dead_end(np.array(rows)).tolist() == expected
+    for row, flag in zip(rows, expected):
+        if flag:  # even the most favourable filling of the open tokens fails
+            filled = [token if token != MASK else right[i] for i, token in enumerate(row)]
+            assert not task.check(problem, task.decode(problem, filled))
+
+
+def test_dead_end_never_flags_part_of_a_right_answer():
+    task, rng = Countdown(), random.Random(0)
+    rows = []
+    for _ in range(100):
+        problem, equations = random_example(rng, rng.randint(3, 5), frozenset())
+        row = encode_solution(problem, equations)
+        rows.append([MASK if position >= PROMPT_LEN and rng.random() < 0.5 else token for position, token in enumerate(row)])
+    assert not task.dead_end(np.array(rows)).any()
 
 
 def test_cli_solve_countdown_jsonl(tiny_countdown_weights):

@@ -84,3 +84,16 @@ def test_adaptive_depth_counts_the_passes_it_used(engine):
     fixed = list(unmask(model, PUZZLES, 6, depth=12))[-1].forward_passes
     adaptive = list(unmask(model, PUZZLES, 6, depth=12, adaptive_depth=True))[-1].forward_passes
     assert (adaptive <= fixed).all() and (adaptive < fixed).any() and (adaptive >= 2 * 6).all()
+
+
+def test_dead_end_puzzles_are_committed_at_once(engine):
+    model = engine(tiny_model())
+
+    def flag_second(tokens):  # the sampler passes only the puzzles still open
+        return np.arange(len(tokens)) == 1 if len(tokens) == len(PUZZLES) else np.zeros(len(tokens), dtype=bool)
+
+    states = [(state.tokens.copy(), state.forward_passes.copy()) for state in unmask(model, PUZZLES, 10, depth=2, dead_end=flag_second)]
+    first_tokens, _ = states[0]
+    last_tokens, passes = states[-1]
+    assert (first_tokens[1] != 0).all() and (first_tokens[0] == 0).any()
+    assert (last_tokens != 0).all() and passes.tolist() == [20, 2, 20, 20]

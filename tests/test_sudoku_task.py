@@ -1,5 +1,6 @@
 import random
 
+import numpy as np
 import pytest
 import torch
 
@@ -97,3 +98,35 @@ def test_training_batch_is_complete_grids():
     targets, maskable = task.training_batch(8, torch.Generator().manual_seed(0))
     assert targets.shape == maskable.shape == (8, 81) and maskable.all()
     assert all(is_solution([0] * 81, grid) for grid in targets.tolist())
+
+
+def test_dead_end_flags_only_grids_that_cannot_be_completed():
+    puzzle = parse_grid(EASY)
+    (solution,) = solve_exact(puzzle)
+    repeated = list(puzzle)
+    repeated[0] = 3  # EASY has a 3 in cell 2 of the same row
+    stuck = list(solution)
+    stuck[0], stuck[1] = 0, 0  # two blanks ...
+    stuck[1] = solution[0]  # ... one filled with the other's digit: cell 0 has no digit left
+    grids = np.array([puzzle, solution, repeated, stuck])
+    assert Sudoku().dead_end(grids).tolist() == [False, False, True, True]
+    assert solve_exact(repeated) == [] and solve_exact(stuck) == []
+
+
+def test_dead_end_is_never_wrong_on_random_fillings():
+    rng = random.Random(0)
+    puzzle = parse_grid(EASY)
+    (solution,) = solve_exact(puzzle)
+    grids = []
+    for _ in range(300):  # the solution with some cells blanked and a few set to random digits
+        grid = [0 if rng.random() < 0.5 else digit for digit in solution]
+        for cell in rng.sample(range(81), rng.randint(0, 2)):
+            grid[cell] = rng.randint(1, 9)
+        grids.append(grid)
+    flags = Sudoku().dead_end(np.array(grids)).tolist()
+    assert any(flags) and not all(flags)
+    for grid, flag in zip(grids, flags):
+        if flag:
+            assert solve_exact(grid) == []
+        if all(digit in (0, right) for digit, right in zip(grid, solution)):
+            assert not flag  # part of the solution

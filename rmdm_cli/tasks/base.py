@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 if TYPE_CHECKING:
+    import numpy as np
     import torch
     from rich.console import RenderableType
 
@@ -46,6 +47,14 @@ class Task:
     def check(self, puzzle: Any, answer: str) -> bool:
         """The exact rules checker: True only for a correct answer."""
         raise NotImplementedError
+
+    def dead_end(self, tokens: np.ndarray) -> np.ndarray:
+        """(B,) True where the committed tokens (B, T) already rule out every solution, so the
+        sampler may stop that puzzle: its answer cannot end right. A task without such a rule
+        check never stops early."""
+        import numpy as np
+
+        return np.zeros(len(tokens), dtype=bool)
 
     def exact_answer(self, puzzle: Any) -> str | None:
         """An answer found by the task's exact solver (the baseline `rmdm bench` compares with)."""

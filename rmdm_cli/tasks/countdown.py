@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 from rmdm_cli.tasks.base import PuzzleError, Task
 
 if TYPE_CHECKING:
+    import numpy as np
     import torch
     from rich.console import RenderableType
 
@@ -253,6 +254,28 @@ def operand_text(problem: Problem, token: int, results: Sequence[str]) -> str:
     return "?"
 
 
+def answer_lost(tokens: Sequence[int]) -> bool:
+    """Whether a partly committed answer already fails the checker however its masks are filled:
+    a committed part that cannot be read (an operand or result that is not a number, an
+    operator that is not one), forbidden arithmetic (negative or fractional), a wrong result,
+    or a last result other than the target. Committed tokens never change, and a part's text is
+    final once nothing it reads is masked. (Numbers used twice are not judged: the checker
+    counts values, not references.)"""
+    numbers = [int(text) for slot in range(MAX_NUMBERS) if (text := chars(tokens[slot * NUMBER_WIDTH : (slot + 1) * NUMBER_WIDTH]))]
+    target = int(chars(tokens[MAX_NUMBERS * NUMBER_WIDTH : PROMPT_LEN]))
+    parts = equation_parts(Problem((tuple(numbers), target)), tokens)
+    for a, op, b, result in parts:
+        final = [part for part in (a, b, result) if "_" not in part]
+        if any(not part.isdigit() for part in final) or op not in (*OPS, "_"):
+            return True
+        if "_" not in a + op + b:
+            value = apply(int(a), op, int(b))
+            if value is None or ("_" not in result and value != int(result)):
+                return True
+    last = parts[-1][3]
+    return "_" not in last and int(last) != target
+
+
 def encode_solution(problem: Problem, equations: Sequence[str]) -> list[int]:
     """Tokens of a valid answer; each operand refers to a given number or earlier result of its value."""
     tokens = Countdown().encode(problem)
@@ -326,6 +349,11 @@ class Countdown(Task):
 
     def check(self, problem: Problem, answer: str) -> bool:
         return check_answer(problem.numbers, problem.target, answer)
+
+    def dead_end(self, tokens: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        return np.array([answer_lost(row) for row in tokens.tolist()], dtype=bool)
 
     def exact_answer(self, problem: Problem) -> str | None:
         equations = solve_exact(problem.numbers, problem.target)

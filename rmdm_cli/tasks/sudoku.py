@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 from rmdm_cli.tasks.base import PuzzleError, Task
 
 if TYPE_CHECKING:
+    import numpy as np
     import torch
     from rich.console import RenderableType
 
@@ -19,6 +20,8 @@ Grid = tuple[int, ...]  # 81 values, 0 for a blank
 ROW = [i // 9 for i in range(81)]
 COL = [i % 9 for i in range(81)]
 BOX = [(i // 27) * 3 + (i % 9) // 3 for i in range(81)]
+UNITS = [[cell for cell in range(81) if unit_of[cell] == unit] for unit_of in (ROW, COL, BOX) for unit in range(9)]  # 27 units of 9 cells
+CELL_UNITS = [[ROW[cell], 9 + COL[cell], 18 + BOX[cell]] for cell in range(81)]  # each cell's 3 units, indexing UNITS
 ALL_DIGITS = 0b1111111110  # bit d set for digit d in 1..9
 POPCOUNT = [bin(m).count("1") for m in range(1 << 10)]
 
@@ -192,6 +195,17 @@ class Sudoku(Task):
 
     def check(self, puzzle: Grid, answer: str) -> bool:
         return len(answer) == 81 and answer.isdigit() and is_solution(puzzle, [int(ch) for ch in answer])
+
+    def dead_end(self, tokens: np.ndarray) -> np.ndarray:
+        """A digit repeated in a unit, or an open cell whose units already hold all nine digits."""
+        import numpy as np
+
+        digits = np.eye(10, dtype=np.int8)[tokens][..., 1:]  # (B, 81, 9) one-hot; blanks all zero
+        per_unit = digits[:, UNITS].sum(2)  # (B, 27, 9) times each digit is in each unit
+        repeated = (per_unit > 1).any((1, 2))
+        taken = (per_unit[:, CELL_UNITS] > 0).any(2)  # (B, 81, 9) digit already in one of the cell's units
+        stuck = ((tokens == 0) & taken.all(2)).any(1)
+        return repeated | stuck
 
     def exact_answer(self, puzzle: Grid) -> str | None:
         solutions = solve_exact(puzzle)
