@@ -171,7 +171,8 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
     widths = sorted({key[0] for key in cells})
     depths = sorted({key[1] for key in cells})
     lines = [f"## {task_name}", "", f"Solved % on the held-out set at steps = {full_steps}, run at the trained depth "
-             "(mean over seeds; range in brackets when there are several), with parameters and training CPU-minutes.", ""]
+             "(mean over seeds; range in brackets when there are several), with parameters and training CPU-minutes "
+             "(wall time × threads: inflated for cells trained while other jobs shared the cores).", ""]
     lines += ["| width | " + " | ".join(f"L = {d}" for d in depths) + " |", "|---" * (len(depths) + 1) + "|"]
     for width in widths:
         entries = []
@@ -262,14 +263,22 @@ def write_figures(task_name: str, rows: list[dict], docs: Path) -> list[str]:
     return ["", f"![{task_name}]({name})"]
 
 
+def settings_text(settings: dict[str, dict]) -> str:
+    """`{"sudoku": {"clues": (45, 55)}}` as `sudoku: clues 45-55`."""
+    def value(v) -> str:
+        return "-".join(map(str, v)) if isinstance(v, tuple) else str(v)
+
+    return "; ".join(f"{task}: " + ", ".join(f"{name.replace('_', ' ')} {value(v)}" for name, v in fields.items()) for task, fields in settings.items())
+
+
 def write_report(measurements: dict[str, list[dict]], docs: Path, command: str, eval_count: int) -> Path:
     docs.mkdir(parents=True, exist_ok=True)
     lines = [
         "# Study: recursion depth versus parameters versus denoising steps", "",
         f"Regenerate (from the committed weights under `weights/study/`): `{command}`", "",
-        f"Every cell: 2 distinct blocks recursed L times, loss on every iteration, the task's data recipe with the study's changes ({STUDY_RECIPE}), the "
+        f"Every cell: 2 distinct blocks recursed L times, loss on every iteration, the task's data recipe with the study's changes ({settings_text(STUDY_RECIPE)}), the "
         f"same number of training examples; evaluated on {eval_count} held-out generated puzzles "
-        f"(generator seed {EVAL_SEED}, {EVAL_SETS}). Forward passes = block-stack applications per puzzle, as measured.", "",
+        f"(generator seed {EVAL_SEED}; {settings_text(EVAL_SETS)}). Forward passes = block-stack applications per puzzle, as measured.", "",
     ]
     for task_name, rows in measurements.items():
         lines += report_task(task_name, rows) + write_figures(task_name, rows, docs) + [""]
