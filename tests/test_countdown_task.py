@@ -149,7 +149,7 @@ def test_dead_end_flags_answers_that_can_no_longer_pass():
         "operator in a result": ({eq2 + 6: OP}, True),
     }
     rows, expected = [], []
-    for name, (change, flag) in cases.items():
+    for change, flag in cases.values():
         row = list(right) if isinstance(change, dict) else change
         for position, token in (change.items() if isinstance(change, dict) else ()):
             row[position] = token
