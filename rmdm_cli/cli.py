@@ -149,7 +149,7 @@ def make_solve(task_name: str):
                 sources = [problem_from_options(numbers, target, sources or [])]
             elif not sources and sys.stdin.isatty():
                 raise UsageError(f"no puzzle given: pass a puzzle, a file, or pipe puzzles on stdin (see rmdm solve {task_name} --help)")
-            decoding = Decoding(depth, steps, order.value, threshold, adaptive_depth, give_up, retries, seed)
+            decoding = Decoding(depth, steps, order.value, threshold, adaptive_depth=adaptive_depth, give_up=give_up, retries=retries, seed=seed)
             code = run_solve(task_name, sources or [], decoding, weights, device.value, output_format.value, live, batch_size, console)
         except UsageError as error:
             raise fail(str(error)) from None
