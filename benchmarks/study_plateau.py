@@ -25,7 +25,7 @@ from rmdm_cli.solving import Decoding
 from rmdm_cli.study import EVAL_SEED, EVAL_SETS, STUDY_RECIPE
 from rmdm_cli.tasks import get_task
 from rmdm_cli.tasks.sudoku import parse_grid, solve_exact
-from rmdm_cli.train import TrainConfig, new_optimizer, optimizer_step
+from rmdm_cli.train import TrainConfig, learning_rate, new_optimizer, optimizer_step, training_example
 
 
 def main() -> None:
@@ -50,12 +50,11 @@ def main() -> None:
     torch.manual_seed(config.seed)
     model = RecursiveDenoiser(config.model_config(task))
     optimizer = new_optimizer(model, config)
-    generator = torch.Generator().manual_seed(config.seed)
     task.prepare_training(config.seed, 2000)
     decoding = Decoding(config.depth, int(blank.sum(1).max()))  # one cell committed per step
     started = time.monotonic()
     for step in range(1, config.train_steps + 1):
-        optimizer_step(model, optimizer, task, config, generator, step - 1)
+        optimizer_step(model, optimizer, config, training_example(task, config, step - 1), learning_rate(config, step - 1))
         if step % args.every:
             continue
         model.eval()

@@ -26,7 +26,7 @@ def save_weights(path: Path, model, task: str, training: dict[str, Any], default
         "training": training,
         "defaults": defaults,
     }
-    tensors = {name: tensor.detach().to(torch.float16).contiguous() for name, tensor in model.state_dict().items()}
+    tensors = {name: tensor.detach().to("cpu", torch.float16).contiguous() for name, tensor in model.state_dict().items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     save_file(tensors, str(tmp), metadata={"rmdm": json.dumps(header)})

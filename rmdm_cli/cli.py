@@ -234,7 +234,8 @@ def make_train(task_name: str):
         depth: Annotated[int, typer.Option(min=1, help="Recursion depth during training.")] = 4,
         grad_iterations: Annotated[int, typer.Option(min=1, help="Loss on the last this many iterations; earlier ones run under no_grad.")] = 1,
         batch_size: Annotated[int, typer.Option(min=1, help="Examples per optimizer step.")] = 128,
-        train_steps: Annotated[int, typer.Option(min=1, help="Optimizer steps.")] = 5000,
+        train_steps: Annotated[int, typer.Option(min=1, help="Optimizer steps (at most, with --minutes).")] = 5000,
+        minutes: Annotated[float, typer.Option(min=0, help="Wall-clock budget: stop when it is spent, the learning-rate schedule following time (0: none).")] = 0.0,
         lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 2e-3,
         warmup_steps: Annotated[int, typer.Option(min=0, help="Linear learning-rate warmup steps.")] = 200,
         mask_min: Annotated[float, typer.Option(help="Lowest per-example mask ratio.")] = 0.1,
@@ -242,6 +243,8 @@ def make_train(task_name: str):
         pool_size: Annotated[int, typer.Option(min=1, help="Complete answers generated up front to draw batches from (Sudoku grids).")] = 20000,
         seed: Annotated[int, typer.Option(help="Seed for data, batches and initial weights.")] = 0,
         threads: Annotated[int, typer.Option(min=0, help="CPU threads (0: torch's default).")] = 0,
+        device: Device = DeviceChoice.auto,
+        workers: Annotated[int, typer.Option(min=0, help="Processes making training batches ahead (0: the training process does).")] = 0,
         out: Annotated[Path, typer.Option(help="Where to write the final weights.")] = Path(f"weights/{task_name}.safetensors"),
         state: Annotated[Optional[Path], typer.Option(help="Resumable training state [default: runs/<out name>.state.pt]; an existing one is resumed.", show_default=False)] = None,
         eval_count: Annotated[int, typer.Option(min=0, help="Held-out generated puzzles solved after training; the result goes into the metadata.")] = 200,
@@ -252,11 +255,11 @@ def make_train(task_name: str):
 
         config = TrainConfig(
             width=width, heads=heads, n_layers=n_layers, depth=depth, grad_iterations=grad_iterations,
-            batch_size=batch_size, train_steps=train_steps, lr=lr, warmup_steps=warmup_steps, mask_min=mask_min,
+            batch_size=batch_size, train_steps=train_steps, minutes=minutes, lr=lr, warmup_steps=warmup_steps, mask_min=mask_min,
             mask_max=mask_max, pool_size=pool_size, seed=seed, threads=threads,
         )
         try:
-            run_train(task_name, config, out, state or Path("runs") / f"{out.stem}.state.pt", eval_count, console, init_from)
+            run_train(task_name, config, out, state or Path("runs") / f"{out.stem}.state.pt", eval_count, console, init_from, pick_device(device.value), workers)
         except UsageError as error:
             raise fail(str(error)) from None
 

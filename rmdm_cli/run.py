@@ -252,12 +252,13 @@ def run_bench(task_name, files: list[Path], limit, device, weights, threshold: f
         print_rows(rows, f"{task_name} · {model.parameter_count():,} parameters · {torch.get_num_threads()} threads", False)
 
 
-def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, console: Console, init_from: Path | None = None) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, console: Console, init_from: Path | None = None, device: str = "cpu", workers: int = 0) -> None:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from rmdm_cli.checkpoint import save_weights
     from rmdm_cli.solving import solve_all
-    from rmdm_cli.train import train
+    from rmdm_cli.train import progress as run_progress
+    from rmdm_cli.train import total_cost, train
 
     task = get_task(task_name)
     default_steps = task.seq_len  # at most one token committed per step: the most careful schedule
@@ -266,18 +267,18 @@ def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, c
         init, header = load_model(task_name, init_from, "cpu")
         parent = {"weights": str(init_from), "training": header["training"]}
     with Progress(
-        TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.4f}"),
+        TextColumn("training"), BarColumn(), TextColumn("step {task.fields[step]}"), TextColumn("loss {task.fields[loss]:.4f}"),
         TimeElapsedColumn(), TimeRemainingColumn(), console=console,
-    ) as progress:
-        bar = progress.add_task("train", total=config.train_steps, loss=float("nan"))
+    ) as bar_view:
+        bar = bar_view.add_task("train", total=1.0, step=0, loss=float("nan"))
 
         def on_progress(step: int, loss: float, seconds: float) -> None:
-            progress.update(bar, completed=step, loss=loss)
+            bar_view.update(bar, completed=run_progress(config, step, seconds), step=step, loss=loss)
             if not console.is_terminal and step % 100 == 0:
-                console.print(f"step {step}/{config.train_steps} loss {loss:.4f} {seconds:.0f} s", highlight=False)
+                console.print(f"step {step} loss {loss:.4f} {seconds:.0f} s", highlight=False)
 
         try:
-            model, metadata = train(task, config, state_path, on_progress=on_progress, init=init)
+            model, metadata = train(task, config, state_path, on_progress=on_progress, init=init, device=device, workers=workers)
         except ValueError as error:
             raise UsageError(str(error)) from None
         except KeyboardInterrupt:
@@ -292,7 +293,6 @@ def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, c
     metadata["parameters"] = model.parameter_count()
     if parent:
         metadata["init_from"] = parent
-    earlier = parent["training"].get("total_train_seconds", parent["training"]["train_seconds"]) if parent else 0
-    metadata["total_train_seconds"] = round(earlier + metadata["train_seconds"], 1)
+    metadata.update(total_cost(parent["training"] if parent else {}, metadata))
     save_weights(out, model, task_name, metadata, {"depth": config.depth, "steps": default_steps})
     console.print(f"wrote {out}", highlight=False)

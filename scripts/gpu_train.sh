@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The session-9 GPU training run (one H100, 16 cores): a Sudoku continuation and a new, larger
+# Countdown model trained side by side for MINUTES each, then the training-speed benchmark.
+# Weights and logs go to $OUT. Run from the repository root with ../shared/benchmarks/countdown
+# present (Countdown training excludes its targets). For a dry run on a CPU:
+#   DEVICE=cpu MINUTES=0.2 WORKERS=2 OUT=/tmp/gpu-out bash scripts/gpu_train.sh
+set -u
+DEVICE=${DEVICE:-cuda} MINUTES=${MINUTES:-7} WORKERS=${WORKERS:-12}
+export PYTHONUNBUFFERED=1 PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+mkdir -p "$OUT"
+{ nvidia-smi || true; python3 -c 'import torch; print(torch.__version__)'; nproc; } >"$OUT/machine.txt" 2>&1
+python3 -m rmdm_cli train sudoku --device "$DEVICE" --init-from weights/sudoku.safetensors \
+  --depth 8 --grad-iterations 8 --batch-size 1024 --train-steps 1000000 --minutes "$MINUTES" --lr 1.5e-3 \
+  --warmup-steps 300 --seed 7 --threads 1 --workers 2 --eval-count 500 \
+  --out "$OUT/sudoku.safetensors" --state /tmp/sudoku.state.pt >"$OUT/sudoku.log" 2>&1 &
+python3 -m rmdm_cli train countdown --device "$DEVICE" --width 256 --heads 8 --layers 3 \
+  --depth 4 --grad-iterations 4 --batch-size 512 --train-steps 1000000 --minutes "$MINUTES" --lr 1.5e-3 \
+  --warmup-steps 300 --seed 7 --threads 1 --workers "$WORKERS" --eval-count 500 \
+  --out "$OUT/countdown.safetensors" --state /tmp/countdown.state.pt >"$OUT/countdown.log" 2>&1 &
+wait
+for task in sudoku countdown; do  # should the held-out check after training fail, keep the trained weights
+  [ -f "$OUT/$task.safetensors" ] || python3 -c 'import sys, torch
+from pathlib import Path
+from rmdm_cli.checkpoint import save_weights
+from rmdm_cli.model import RecursiveDenoiser
+from rmdm_cli.tasks import get_task
+from rmdm_cli.train import TrainConfig
+task, state = get_task(sys.argv[1]), torch.load(sys.argv[2], map_location="cpu", weights_only=False)
+model = RecursiveDenoiser(TrainConfig.from_dict(state["config"]).model_config(task))
+model.load_state_dict(state["model"])
+save_weights(Path(sys.argv[3]), model, sys.argv[1], {"train_config": state["config"], "steps": state["step"], "train_seconds": state["seconds"]}, {"depth": model.config.depth, "steps": task.seq_len})' \
+    "$task" "/tmp/$task.state.pt" "$OUT/$task.safetensors"
+done
+tail -n 3 "$OUT/sudoku.log" "$OUT/countdown.log"
+timeout 45 python3 benchmarks/train_speed.py --device "$DEVICE" --batch-size 1024 --repeats 10 >"$OUT/train_speed.txt" 2>&1
+cat "$OUT/train_speed.txt"
+python3 -m rmdm_cli solve sudoku --device "$DEVICE" --weights "$OUT/sudoku.safetensors" --format jsonl \
+  ..3.2.6..9..3.5..1..18.64....81.29..7.......8..67.82....26.95..8..2.3..9..5.1.3.. 2>&1 | tee "$OUT/solve.txt"

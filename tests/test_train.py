@@ -1,0 +1,47 @@
+"""The trainer's schedule, time budget, data workers and cost accounting."""
+
+import torch
+
+from rmdm_cli.tasks import get_task
+from rmdm_cli.train import Batches, TrainConfig, learning_rate, total_cost, train, training_example
+
+
+def test_learning_rate_warms_up_then_decays_by_steps_or_by_time():
+    config = TrainConfig(lr=1.0, train_steps=100, warmup_steps=10)
+    assert learning_rate(config, 0) == 0.1 and learning_rate(config, 9) == 1.0
+    assert learning_rate(config, 50) < learning_rate(config, 20) and abs(learning_rate(config, 100) - 0.1) < 1e-9
+    timed = TrainConfig(lr=1.0, train_steps=1000, warmup_steps=10, minutes=1.0)
+    # 30 of 60 seconds spent at step 20: halfway by time, though only 2% of the steps are done
+    assert learning_rate(timed, 20, seconds=30) < 0.6 < learning_rate(timed, 20, seconds=1)
+    assert abs(learning_rate(timed, 20, seconds=60) - 0.1) < 1e-9
+
+
+def test_a_time_budget_ends_the_run_before_its_steps(tmp_path):
+    config = TrainConfig(width=16, heads=2, n_layers=1, depth=1, batch_size=2, train_steps=100_000, minutes=0.02, pool_size=4)
+    _, metadata = train(get_task("sudoku"), config, tmp_path / "state.pt")
+    assert 0 < metadata["steps"] < 100_000 and 1.2 <= metadata["train_seconds"] < 10
+    assert metadata["device"] == "cpu"
+
+
+def test_worker_processes_make_the_same_batches_as_the_training_process():
+    config = TrainConfig(batch_size=3, train_steps=10, pool_size=6, random_depth=True, seed=5)
+    task = get_task("sudoku")
+    batches = Batches(task, config, workers=1)
+    try:
+        from_worker = [batches.get(step) for step in (0, 1, 7)]
+    finally:
+        batches.close()
+    task.prepare_training(config.seed, config.pool_size)
+    for step, (inputs, targets, masked, depth) in zip((0, 1, 7), from_worker):
+        here = training_example(task, config, step)
+        assert all(torch.equal(a, b) for a, b in zip((inputs, targets, masked), here[:3])) and depth == here[3]
+    assert not torch.equal(from_worker[0][1], from_worker[1][1])  # each step its own batch
+
+
+def test_training_cost_sums_cpu_and_gpu_seconds_apart():
+    first = total_cost({}, {"device": "cpu", "train_seconds": 100.0})
+    assert first == {"total_train_seconds": 100.0}
+    on_gpu = total_cost({"train_seconds": 100.0, **first}, {"device": "NVIDIA H100", "train_seconds": 30.0})
+    assert on_gpu == {"total_train_seconds": 100.0, "total_gpu_train_seconds": 30.0}
+    again = total_cost({"train_seconds": 30.0, **on_gpu}, {"device": "cpu", "train_seconds": 5.0})
+    assert again == {"total_train_seconds": 105.0, "total_gpu_train_seconds": 30.0}
