@@ -276,8 +276,10 @@ def total_cost(earlier: dict, run: dict) -> dict:
     """The training cost of a model and its ancestry, from the parent's metadata (empty for a
     model trained from scratch) and this run's: CPU and GPU seconds summed apart, since they
     are not the same currency."""
-    cpu = earlier.get("total_train_seconds", earlier.get("train_seconds", 0.0))
-    gpu = earlier.get("total_gpu_train_seconds", 0.0)
+    own = earlier.get("train_seconds", 0.0)
+    parent_on_cpu = earlier.get("device", "cpu") == "cpu"  # weights from before session 9 name no device: CPU
+    cpu = earlier.get("total_train_seconds", own if parent_on_cpu else 0.0)
+    gpu = earlier.get("total_gpu_train_seconds", 0.0 if parent_on_cpu else own)
     if run["device"] == "cpu":
         cpu += run["train_seconds"]
     else:

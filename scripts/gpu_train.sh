@@ -28,7 +28,7 @@ from rmdm_cli.train import TrainConfig
 task, state = get_task(sys.argv[1]), torch.load(sys.argv[2], map_location="cpu", weights_only=False)
 model = RecursiveDenoiser(TrainConfig.from_dict(state["config"]).model_config(task))
 model.load_state_dict(state["model"])
-save_weights(Path(sys.argv[3]), model, sys.argv[1], {"train_config": state["config"], "steps": state["step"], "train_seconds": state["seconds"]}, {"depth": model.config.depth, "steps": task.seq_len})' \
+save_weights(Path(sys.argv[3]), model, sys.argv[1], {"train_config": state["config"], "steps": state["step"], "train_seconds": state["seconds"], "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"}, {"depth": model.config.depth, "steps": task.seq_len})' \
     "$task" "/tmp/$task.state.pt" "$OUT/$task.safetensors"
 done
 tail -n 3 "$OUT/sudoku.log" "$OUT/countdown.log"

@@ -45,3 +45,5 @@ def test_training_cost_sums_cpu_and_gpu_seconds_apart():
     assert on_gpu == {"total_train_seconds": 100.0, "total_gpu_train_seconds": 30.0}
     again = total_cost({"train_seconds": 30.0, **on_gpu}, {"device": "cpu", "train_seconds": 5.0})
     assert again == {"total_train_seconds": 105.0, "total_gpu_train_seconds": 30.0}
+    # a parent without sums (exported from a training state) counts its own run on its device
+    assert total_cost({"device": "NVIDIA H100", "train_seconds": 30.0}, {"device": "cpu", "train_seconds": 5.0}) == {"total_train_seconds": 5.0, "total_gpu_train_seconds": 30.0}
