@@ -248,3 +248,18 @@ def test_retries_stop_once_the_checker_accepts(tiny_weights, monkeypatch):
     assert [r["attempts"] for r in records] == [2, 2, 2] and all(r["solved"] for r in records)
     assert [r["forward_passes"] for r in records] == [2 * 4 * 2] * 3  # two attempts of 4 steps at depth 2
     assert result.exit_code == 0
+
+
+def test_train_with_a_time_budget_and_a_data_worker_writes_its_cost(tmp_path):
+    from rmdm_cli.checkpoint import read_header
+
+    out = tmp_path / "m.safetensors"
+    result = runner.invoke(app, ["train", "sudoku", "--width", "16", "--heads", "2", "--layers", "1", "--depth", "1",
+                                 "--batch-size", "2", "--pool-size", "4", "--train-steps", "100000", "--minutes", "0.02",
+                                 "--workers", "1", "--device", "cpu", "--eval-count", "0", "--out", str(out),
+                                 "--state", str(tmp_path / "state.pt")])
+    assert result.exit_code == 0, result.output
+    training = read_header(out)["training"]
+    assert training["train_config"]["minutes"] == 0.02 and 0 < training["steps"] < 100000
+    assert training["device"] == "cpu" and training["total_train_seconds"] == training["train_seconds"] >= 1.2
+    assert "total_gpu_train_seconds" not in training
