@@ -4,6 +4,14 @@
 # Weights and logs go to $OUT. Run from the repository root with ../shared/benchmarks/countdown
 # present (Countdown training excludes its targets). For a dry run on a CPU:
 #   DEVICE=cpu MINUTES=0.2 WORKERS=2 OUT=/tmp/gpu-out bash scripts/gpu_train.sh
+# On the workplace's device machine (which has torch but not ../shared, and maybe other typer
+# and rich versions), first, here: add /.whl/ and /.devshared/ to .git/info/exclude, then
+#   pip download --no-deps --only-binary=:all: --python-version 3.12 -d .whl typer rich click \
+#     shellingham markdown-it-py mdurl pygments typing_extensions   # the versions installed here
+#   mkdir -p .devshared && cp -r ../shared/benchmarks/countdown .devshared/
+# and run with carry [".whl", ".devshared"] and a 600 s limit:
+#   python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site &&
+#   mkdir -p ../shared/benchmarks && cp -r .devshared/countdown ../shared/benchmarks/ && bash scripts/gpu_train.sh
 set -u
 DEVICE=${DEVICE:-cuda} MINUTES=${MINUTES:-7} WORKERS=${WORKERS:-12}
 export PYTHONUNBUFFERED=1 PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
