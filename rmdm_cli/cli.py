@@ -246,7 +246,7 @@ def make_train(task_name: str):
         device: Device = DeviceChoice.auto,
         workers: Annotated[int, typer.Option(min=0, help="Processes making training batches ahead (0: the training process does).")] = 0,
         out: Annotated[Path, typer.Option(help="Where to write the final weights.")] = Path(f"weights/{task_name}.safetensors"),
-        state: Annotated[Optional[Path], typer.Option(help="Resumable training state [default: runs/<out name>.state.pt]; an existing one is resumed.", show_default=False)] = None,
+        state: Annotated[Optional[Path], typer.Option(help="Resumable training state (default: runs/<out name>.state.pt); an existing one is resumed.", show_default=False)] = None,
         eval_count: Annotated[int, typer.Option(min=0, help="Held-out generated puzzles solved after training; the result goes into the metadata.")] = 200,
         init_from: Annotated[Optional[Path], typer.Option(help="Start from these weights instead of random ones (same architecture; depth may differ).", show_default=False)] = None,
     ) -> None:
