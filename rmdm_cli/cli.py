@@ -111,10 +111,10 @@ class FormatChoice(str, Enum):
     jsonl = "jsonl"
 
 
-Depth = Annotated[Optional[int], typer.Option(min=1, help="Recursion depth: block-stack applications per step [default: from the weights].")]
-Steps = Annotated[Optional[int], typer.Option(min=1, help="Denoising steps (rounds of committing) [default: from the weights].")]
+Depth = Annotated[Optional[int], typer.Option(min=1, help="Recursion depth: block-stack applications per step (default: from the weights).")]
+Steps = Annotated[Optional[int], typer.Option(min=1, help="Denoising steps (rounds of committing) (default: from the weights).")]
 Device = Annotated[DeviceChoice, typer.Option(help="Where to run the model.")]
-Weights = Annotated[Optional[Path], typer.Option(help="Weights file [default: weights/TASK.safetensors].", dir_okay=False)]
+Weights = Annotated[Optional[Path], typer.Option(help="Weights file (default: weights/TASK.safetensors).", dir_okay=False)]
 Order = Annotated[OrderChoice, typer.Option(help="Which masked cells a step commits first.")]
 Threshold = Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Adaptive steps: also commit every cell whose confidence reaches this; --steps stays the upper bound.", show_default=False)]
 AdaptiveDepth = Annotated[bool, typer.Option("--adaptive-depth", help="Adaptive depth: stop recursing in a step once the predictions stop changing; --depth stays the upper bound.")]
@@ -176,8 +176,8 @@ def problem_from_options(numbers: Optional[str], target: Optional[int], extra: l
 def make_eval(task_name: str):
     def evaluate(
         files: Annotated[list[Path], typer.Argument(help="Puzzle files.", exists=True, dir_okay=False)],
-        depth: Annotated[Optional[str], typer.Option(help="Depths, comma-separated [default: from the weights].")] = None,
-        steps: Annotated[Optional[str], typer.Option(help="Steps, comma-separated [default: from the weights].")] = None,
+        depth: Annotated[Optional[str], typer.Option(help="Depths, comma-separated (default: from the weights).")] = None,
+        steps: Annotated[Optional[str], typer.Option(help="Steps, comma-separated (default: from the weights).")] = None,
         limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N puzzles of each file.")] = None,
         device: Device = DeviceChoice.auto,
         weights: Weights = None,
