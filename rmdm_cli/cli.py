@@ -112,7 +112,7 @@ class FormatChoice(str, Enum):
 
 
 Depth = Annotated[Optional[int], typer.Option(min=1, help="Recursion depth: block-stack applications per step (default: from the weights).")]
-Steps = Annotated[Optional[int], typer.Option(min=1, help="Denoising steps (rounds of committing) (default: from the weights).")]
+Steps = Annotated[Optional[int], typer.Option(min=1, help="Denoising steps, rounds of committing (default: from the weights).")]
 Device = Annotated[DeviceChoice, typer.Option(help="Where to run the model.")]
 Weights = Annotated[Optional[Path], typer.Option(help="Weights file (default: weights/TASK.safetensors).", dir_okay=False)]
 Order = Annotated[OrderChoice, typer.Option(help="Which masked cells a step commits first.")]
@@ -207,7 +207,7 @@ def make_bench(task_name: str):
         files: Annotated[list[Path], typer.Argument(help="Puzzle files.", exists=True, dir_okay=False)],
         limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N puzzles of each file.")] = None,
         threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Confidence threshold of the adaptive settings.")] = 0.99,
-        adaptive_steps: Annotated[Optional[int], typer.Option(min=1, help="Most steps of the adaptive settings (fewer force more commits a step on hard puzzles) (default: the weights' steps).")] = None,
+        adaptive_steps: Annotated[Optional[int], typer.Option(min=1, help="Most steps of the adaptive settings (default: the weights' steps); fewer force more commits a step on hard puzzles.")] = None,
         adaptive_depth: Annotated[bool, typer.Option(help="Whether the adaptive settings also stop the recursion early (on Countdown it costs solved %).")] = True,
         give_up: Annotated[bool, typer.Option(help="Whether the adaptive settings stop a puzzle once what it has committed breaks a rule (solved % unchanged).")] = True,
         retries: Annotated[int, typer.Option(min=0, help="Verified retries for the retry row (0: no such row).")] = 8,

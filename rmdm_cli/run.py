@@ -284,15 +284,17 @@ def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, c
         except KeyboardInterrupt:
             console.print(f"interrupted: training state saved to {state_path}; run the same command to resume", highlight=False)
             raise typer.Exit(130) from None
+    metadata["parameters"] = model.parameter_count()
+    if parent:
+        metadata["init_from"] = parent
+    metadata.update(total_cost(parent["training"] if parent else {}, metadata))
+    defaults = {"depth": config.depth, "steps": default_steps}
+    save_weights(out, model, task_name, metadata, defaults)  # written before the held-out check too, so a failure there keeps the training
     if eval_count:
         puzzles = [task.parse(text) for text in task.generate(eval_count, seed=10_000 + config.seed)]
         answers = solve_all(model, task, puzzles, Decoding(config.depth, default_steps))
         solved = sum(answer.solved for answer in answers) / len(answers)
         metadata["held_out"] = {"puzzles": eval_count, "generator_seed": 10_000 + config.seed, "depth": config.depth, "steps": default_steps, "solved_pct": round(100 * solved, 2)}
         console.print(f"held-out generated puzzles: {100 * solved:.1f}% solved", highlight=False)
-    metadata["parameters"] = model.parameter_count()
-    if parent:
-        metadata["init_from"] = parent
-    metadata.update(total_cost(parent["training"] if parent else {}, metadata))
-    save_weights(out, model, task_name, metadata, {"depth": config.depth, "steps": default_steps})
+        save_weights(out, model, task_name, metadata, defaults)
     console.print(f"wrote {out}", highlight=False)

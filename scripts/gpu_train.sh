@@ -26,19 +26,6 @@ python3 -m rmdm_cli train countdown --device "$DEVICE" --width 256 --heads 8 --l
   --warmup-steps 300 --seed 7 --threads 1 --workers "$WORKERS" --eval-count 500 \
   --out "$OUT/countdown.safetensors" --state /tmp/countdown.state.pt >"$OUT/countdown.log" 2>&1 &
 wait
-for task in sudoku countdown; do  # should the held-out check after training fail, keep the trained weights
-  [ -f "$OUT/$task.safetensors" ] || python3 -c 'import sys, torch
-from pathlib import Path
-from rmdm_cli.checkpoint import save_weights
-from rmdm_cli.model import RecursiveDenoiser
-from rmdm_cli.tasks import get_task
-from rmdm_cli.train import TrainConfig
-task, state = get_task(sys.argv[1]), torch.load(sys.argv[2], map_location="cpu", weights_only=False)
-model = RecursiveDenoiser(TrainConfig.from_dict(state["config"]).model_config(task))
-model.load_state_dict(state["model"])
-save_weights(Path(sys.argv[3]), model, sys.argv[1], {"train_config": state["config"], "steps": state["step"], "train_seconds": state["seconds"], "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"}, {"depth": model.config.depth, "steps": task.seq_len})' \
-    "$task" "/tmp/$task.state.pt" "$OUT/$task.safetensors"
-done
 tail -n 3 "$OUT/sudoku.log" "$OUT/countdown.log"
 timeout 45 python3 benchmarks/train_speed.py --device "$DEVICE" --batch-size 1024 --repeats 10 >"$OUT/train_speed.txt" 2>&1
 cat "$OUT/train_speed.txt"
