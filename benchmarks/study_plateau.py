@@ -41,7 +41,7 @@ def main() -> None:
 
     torch.set_num_threads(1)
     config = TrainConfig(width=args.width, depth=args.depth, grad_iterations=args.depth, batch_size=64, train_steps=args.steps,
-                         warmup_steps=args.steps // 10, lr=args.lr, mask_min=args.mask_min, mask_max=args.mask_max, threads=1)
+                         warmup_steps=args.steps // 10, lr=args.lr, mask_min=args.mask_min, mask_max=args.mask_max, pool_size=2000, threads=1)
     task = get_task("sudoku")
     puzzles = np.array([parse_grid(text) for text in task.generate(150, seed=EVAL_SEED, **EVAL_SETS["sudoku"])])  # (P, 81)
     solutions = np.array([solve_exact(row)[0] for row in puzzles.tolist()])
@@ -50,7 +50,7 @@ def main() -> None:
     torch.manual_seed(config.seed)
     model = RecursiveDenoiser(config.model_config(task))
     optimizer = new_optimizer(model, config)
-    task.prepare_training(config.seed, 2000)
+    task.prepare_training(config)
     decoding = Decoding(config.depth, int(blank.sum(1).max()))  # one cell committed per step
     started = time.monotonic()
     for step in range(1, config.train_steps + 1):

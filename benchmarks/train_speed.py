@@ -30,7 +30,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     task = get_task("sudoku")
-    task.prepare_training(seed=0, pool_size=200)
+    task.prepare_training(TrainConfig(pool_size=200))
     settings = [(4, 1, False), (4, 4, False), (8, 1, False), (8, 2, False), (8, 8, False), (4, 1, True)]
     if device.type == "cuda":  # bf16 with full backpropagation too: minutes per setting on the CPU
         settings += [(4, 4, True), (8, 8, True)]

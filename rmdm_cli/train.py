@@ -46,6 +46,8 @@ class TrainConfig:
     mask_min: float = 0.1  # lowest per-example mask ratio
     mask_max: float = 0.85  # highest per-example mask ratio
     pool_size: int = 20000  # generated complete answers drawn from (before augmentation)
+    puzzle_pool: int = 0  # Sudoku: generated minimal puzzles (unique, no clue removable) drawn from as well; 0: none
+    puzzle_share: float = 0.5  # with a puzzle pool: the share of each batch taken from it (only blanks maskable)
     seed: int = 0  # seeds the data pool, the batches and the initial weights
     threads: int = 0  # torch CPU threads; 0 = torch's default
 
@@ -126,7 +128,7 @@ def _start_worker(task_name: str, config: TrainConfig) -> None:
 
     torch.set_num_threads(1)  # one core per worker: the workers together are the parallelism
     task = get_task(task_name)
-    task.prepare_training(config.seed, config.pool_size)
+    task.prepare_training(config)
     _worker_state = (task, config)
 
 
@@ -151,7 +153,7 @@ class Batches:
             # spawn, not fork: a forked child of a process that has used CUDA or OpenMP threads can hang
             self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=(task.name, config))
         else:
-            task.prepare_training(config.seed, config.pool_size)
+            task.prepare_training(config)
 
     def get(self, step: int):
         if self.pool is None:
@@ -267,7 +269,7 @@ def train(
         "train_seconds": round(seconds, 1),
         "threads": torch.get_num_threads(),
         "device": torch.cuda.get_device_name(device) if torch.device(device).type == "cuda" else "cpu",
-        "data": f"{task.data_recipe(config.seed, config.pool_size)}; per-example mask ratio U({config.mask_min}, {config.mask_max})",
+        "data": f"{task.data_recipe(config)}; per-example mask ratio U({config.mask_min}, {config.mask_max})",
     }
     return model, metadata
 

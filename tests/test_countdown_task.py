@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from conftest import BENCHMARKS
 from rmdm_cli.cli import app
+from rmdm_cli.train import TrainConfig
 from rmdm_cli.tasks import PuzzleError
 from rmdm_cli.tasks.countdown import (
     DIGIT,
@@ -113,7 +114,7 @@ def test_encoding_round_trip_and_training_batch():
     tokens = encode_solution(problem, equations)
     assert len(tokens) == task.seq_len and task.decode(problem, tokens) == ",".join(equations)
     assert tokens[:PROMPT_LEN] == task.encode(problem)[:PROMPT_LEN]
-    task.prepare_training(seed=0, pool_size=1)
+    task.prepare_training(TrainConfig())
     targets, maskable = task.training_batch(16, torch.Generator().manual_seed(0))
     assert targets.shape == maskable.shape == (16, task.seq_len)
     assert not maskable[:, :PROMPT_LEN].any() and maskable.any(1).all()
@@ -200,5 +201,5 @@ def test_cli_generate_countdown():
 
 def test_data_recipe_names_the_exclusion():
     task = Countdown()
-    task.prepare_training(seed=0, pool_size=1)
-    assert f"{len(benchmark_targets())} targets excluded" in task.data_recipe(0, 1)
+    task.prepare_training(TrainConfig())
+    assert f"{len(benchmark_targets())} targets excluded" in task.data_recipe(TrainConfig())

@@ -7,6 +7,7 @@ import torch
 from conftest import benchmark_lines
 from rmdm_cli.tasks import PuzzleError
 from rmdm_cli.tasks.sudoku import Sudoku, augment, format_grid, is_solution, make_puzzle, parse_grid, random_grid, solve_exact
+from rmdm_cli.train import TrainConfig
 
 EASY = "003020600900305001001806400008102900700000008006708200002609500800203009005010300"
 
@@ -86,18 +87,32 @@ def test_generate_is_seeded():
 
 def test_augmentation_keeps_grids_valid_and_varies_them():
     rng = random.Random(0)
-    grids = torch.tensor([random_grid(rng)] * 16).view(16, 9, 9)
-    out = augment(grids, torch.Generator().manual_seed(0)).reshape(16, 81).tolist()
-    assert all(is_solution([0] * 81, grid) for grid in out)
-    assert len({tuple(grid) for grid in out}) == 16
+    puzzle, solution = make_puzzle(rng, 30, 30)
+    examples = torch.tensor([(solution, puzzle)] * 16).view(16, 2, 9, 9)
+    out = augment(examples, torch.Generator().manual_seed(0)).reshape(16, 2, 81).tolist()
+    assert all(is_solution(given, grid) for grid, given in out)  # the givens move with their solution
+    assert len({tuple(grid) for grid, _ in out}) == 16
 
 
 def test_training_batch_is_complete_grids():
     task = Sudoku()
-    task.prepare_training(seed=0, pool_size=4)
+    task.prepare_training(TrainConfig(pool_size=4))
     targets, maskable = task.training_batch(8, torch.Generator().manual_seed(0))
     assert targets.shape == maskable.shape == (8, 81) and maskable.all()
     assert all(is_solution([0] * 81, grid) for grid in targets.tolist())
+
+
+def test_training_batch_mixes_in_minimal_puzzles_with_only_their_blanks_maskable():
+    task = Sudoku()
+    config = TrainConfig(pool_size=4, puzzle_pool=3, puzzle_share=0.25)
+    task.prepare_training(config)
+    targets, maskable = task.training_batch(8, torch.Generator().manual_seed(0))
+    assert maskable[:6].all() and not maskable[6:].all(1).any()  # 2 of 8 rows are puzzles
+    for grid, open_cells in zip(targets[6:].tolist(), maskable[6:].tolist()):
+        puzzle = [0 if is_open else digit for digit, is_open in zip(grid, open_cells)]
+        assert 17 <= 81 - sum(open_cells) <= 35 and solve_exact(puzzle, limit=2) == [tuple(grid)]  # unique
+        assert all(len(solve_exact(puzzle[:cell] + [0] + puzzle[cell + 1:], limit=2)) == 2 for cell in range(81) if puzzle[cell])  # minimal
+    assert "25% of every batch from 3 generated minimal puzzles" in task.data_recipe(config)
 
 
 def test_dead_end_flags_only_grids_that_cannot_be_completed():

@@ -31,7 +31,7 @@ def test_worker_processes_make_the_same_batches_as_the_training_process():
         from_worker = [batches.get(step) for step in (0, 1, 7)]
     finally:
         batches.close()
-    task.prepare_training(config.seed, config.pool_size)
+    task.prepare_training(config)
     for step, (inputs, targets, masked, depth) in zip((0, 1, 7), from_worker):
         here = training_example(task, config, step)
         assert all(torch.equal(a, b) for a, b in zip((inputs, targets, masked), here[:3])) and depth == here[3]

@@ -9,6 +9,8 @@ if TYPE_CHECKING:
     import torch
     from rich.console import RenderableType
 
+    from rmdm_cli.train import TrainConfig
+
 
 class PuzzleError(ValueError):
     """An input line that is not a valid puzzle; the message says why."""
@@ -68,10 +70,10 @@ class Task:
         """A Rich view of a partly committed answer (mask tokens still open)."""
         raise NotImplementedError
 
-    def prepare_training(self, seed: int, pool_size: int) -> None:
-        """Build whatever training_batch draws from."""
+    def prepare_training(self, config: TrainConfig) -> None:
+        """Build whatever training_batch draws from, as the training config asks."""
 
-    def data_recipe(self, seed: int, pool_size: int) -> str:
+    def data_recipe(self, config: TrainConfig) -> str:
         """One sentence on where the training data comes from, for the weights' metadata."""
         raise NotImplementedError
 

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     import torch
     from rich.console import RenderableType
 
+    from rmdm_cli.train import TrainConfig
+
 MASK, PAD = 0, 1
 DIGIT = 2  # token of digit d is DIGIT + d
 OPS = "+-*/"
@@ -381,7 +383,7 @@ class Countdown(Task):
 
     _excluded: frozenset[int] = frozenset()
 
-    def prepare_training(self, seed: int, pool_size: int) -> None:
+    def prepare_training(self, config: TrainConfig) -> None:
         self._excluded = benchmark_targets()
 
     def training_batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -398,9 +400,9 @@ class Countdown(Task):
             maskable.append([False] * PROMPT_LEN + [True] * used + [False] * (SEQ_LEN - PROMPT_LEN - used))
         return torch.tensor(rows), torch.tensor(maskable)
 
-    def data_recipe(self, seed: int, pool_size: int) -> str:
+    def data_recipe(self, config: TrainConfig) -> str:
         return (
-            f"fresh random problems every batch (seed {seed}): 3-5 numbers uniform in 1-99 combined by random valid "
+            f"fresh random problems every batch (seed {config.seed}): 3-5 numbers uniform in 1-99 combined by random valid "
             f"operations (intermediates up to {MAX_VALUE}), kept when the result is a target in 10-100 that no "
             f"benchmark file uses ({len(self._excluded or benchmark_targets())} targets excluded); "
             "the answer is the exact solver's first solution"

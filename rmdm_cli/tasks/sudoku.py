@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     import torch
     from rich.console import RenderableType
 
+    from rmdm_cli.train import TrainConfig
+
 Grid = tuple[int, ...]  # 81 values, 0 for a blank
 
 ROW = [i // 9 for i in range(81)]
@@ -159,8 +161,10 @@ class Sudoku(Task):
     mask_token = 0
     input_field = "puzzle"
     output_field = "solution"
-    _pool: torch.Tensor | None = None  # (N, 9, 9) training grids, made by prepare_training()
-    _pool_recipe: tuple[int, int] | None = None  # (seed, size) the pool was made with
+    _pool: torch.Tensor | None = None  # (N, 2, 9, 9) complete training grids and no givens, made by prepare_training()
+    _puzzles: torch.Tensor | None = None  # (M, 2, 9, 9) minimal training puzzles' solutions and givens (0: blank)
+    _puzzle_share = 0.0  # share of each batch drawn from _puzzles
+    _pool_recipe: tuple[int, int, int] | None = None  # (seed, pool_size, puzzle_pool) the pools were made with
 
     def records(self, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
         """Plain 81-character lines, or CSV with a `quizzes` (Kaggle) or `q` (Sudoku-Extreme) column."""
@@ -238,27 +242,44 @@ class Sudoku(Task):
         return table
 
     def training_batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """Random complete grids from the pool, each relabelled and transformed by a random symmetry."""
+        """Complete grids from the pool (every cell maskable) and, with a puzzle pool, a share of
+        minimal puzzles' solutions (only their blanks maskable), each relabelled and transformed
+        by a random symmetry."""
         import torch
 
         if self._pool is None:
             raise RuntimeError("call prepare_training() first")
-        index = torch.randint(len(self._pool), (batch_size,), generator=generator)
-        grids = augment(self._pool[index], generator)
-        return grids.reshape(batch_size, 81), torch.ones(batch_size, 81, dtype=torch.bool)
+        from_puzzles = 0 if self._puzzles is None else round(batch_size * self._puzzle_share)
+        examples = self._pool[torch.randint(len(self._pool), (batch_size - from_puzzles,), generator=generator)]
+        if from_puzzles:
+            examples = torch.cat([examples, self._puzzles[torch.randint(len(self._puzzles), (from_puzzles,), generator=generator)]])
+        examples = augment(examples, generator)  # (B, 2, 9, 9)
+        return examples[:, 0].reshape(batch_size, 81), examples[:, 1].reshape(batch_size, 81) == 0
 
-    def prepare_training(self, seed: int, pool_size: int) -> None:
-        """Generate `pool_size` random complete grids (the training distribution before augmentation)."""
+    def prepare_training(self, config: TrainConfig) -> None:
+        """Generate `pool_size` random complete grids and `puzzle_pool` minimal puzzles (the
+        training distribution before augmentation), each stored as (solution, givens) planes."""
         import torch
 
-        if self._pool_recipe == (seed, pool_size):  # already made (several trainings in one process)
+        recipe = (config.seed, config.pool_size, config.puzzle_pool)
+        if self._pool_recipe == recipe:  # already made (several trainings in one process)
             return
-        self._pool_recipe = (seed, pool_size)
-        rng = random.Random(f"sudoku-train-{seed}")
-        self._pool = torch.tensor([random_grid(rng) for _ in range(pool_size)], dtype=torch.long).view(-1, 9, 9)
+        self._pool_recipe, self._puzzle_share = recipe, config.puzzle_share
+        rng = random.Random(f"sudoku-train-{config.seed}")
+        grids = torch.tensor([random_grid(rng) for _ in range(config.pool_size)], dtype=torch.long).view(-1, 1, 9, 9)
+        self._pool = torch.cat([grids, torch.zeros_like(grids)], 1)  # no givens: every cell maskable
+        self._puzzles = None
+        if config.puzzle_pool:
+            # a stream of its own: "sudoku-puzzles-*" makes the held-out sets of generate()
+            rng = random.Random(f"sudoku-train-puzzles-{config.seed}")
+            pairs = [make_puzzle(rng, 17, 17) for _ in range(config.puzzle_pool)]  # 17: remove every removable clue
+            self._puzzles = torch.tensor([(solution, puzzle) for puzzle, solution in pairs], dtype=torch.long).view(-1, 2, 9, 9)
 
-    def data_recipe(self, seed: int, pool_size: int) -> str:
-        return f"{pool_size} random complete grids from a randomized search (seed {seed}), each batch relabelled and transformed by random symmetries"
+    def data_recipe(self, config: TrainConfig) -> str:
+        recipe = f"{config.pool_size} random complete grids from a randomized search (seed {config.seed})"
+        if config.puzzle_pool:
+            recipe += f", and {config.puzzle_share:.0%} of every batch from {config.puzzle_pool} generated minimal puzzles (only their blanks maskable)"
+        return recipe + ", each batch relabelled and transformed by random symmetries"
 
     def generate(self, count: int, seed: int, clues: tuple[int, int] = (30, 36)) -> Iterator[str]:
         """Unique-solution puzzles with clues[0]..clues[1] clues, from a seed stream that
@@ -269,13 +290,14 @@ class Sudoku(Task):
 
 
 def augment(grids: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Validity-preserving transforms of (B, 9, 9) grids: relabel digits, permute bands/stacks,
-    rows within bands, columns within stacks, and transpose."""
+    """Validity-preserving transforms of (B, P, 9, 9) grids, the same for the P planes of an
+    example (a solution and its givens): relabel digits (0 stays 0), permute bands/stacks, rows
+    within bands, columns within stacks, and transpose."""
     import torch
 
-    batch = grids.shape[0]
+    batch, planes = grids.shape[:2]
     relabel = torch.cat([torch.zeros(batch, 1, dtype=torch.long), torch.rand(batch, 9, generator=generator).argsort(1) + 1], 1)
-    grids = relabel.gather(1, grids.view(batch, 81)).view(batch, 9, 9)
+    grids = relabel.gather(1, grids.reshape(batch, planes * 81)).view(batch, planes, 9, 9)
 
     def line_permutation() -> torch.Tensor:  # (B, 9): a random band order, then rows within bands
         bands = torch.rand(batch, 3, generator=generator).argsort(1)
@@ -283,8 +305,8 @@ def augment(grids: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         return (bands[:, :, None] * 3 + within).view(batch, 9)
 
     rows = line_permutation()
-    grids = grids.gather(1, rows[:, :, None].expand(batch, 9, 9))
+    grids = grids.gather(2, rows[:, None, :, None].expand(batch, planes, 9, 9))
     cols = line_permutation()
-    grids = grids.gather(2, cols[:, None, :].expand(batch, 9, 9))
+    grids = grids.gather(3, cols[:, None, None, :].expand(batch, planes, 9, 9))
     flip = torch.rand(batch, generator=generator) < 0.5
-    return torch.where(flip[:, None, None], grids.transpose(1, 2), grids)
+    return torch.where(flip[:, None, None, None], grids.transpose(2, 3), grids)
