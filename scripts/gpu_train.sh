@@ -6,8 +6,8 @@
 #   DEVICE=cpu MINUTES=0.2 WORKERS=2 OUT=/tmp/gpu-out bash scripts/gpu_train.sh
 # On the workplace's device machine (which has torch but not ../shared, and maybe other typer
 # and rich versions), first, here: add /.whl/ and /.devshared/ to .git/info/exclude, then
-#   pip download --no-deps --only-binary=:all: --python-version 3.12 -d .whl typer rich click \
-#     shellingham markdown-it-py mdurl pygments typing_extensions   # the versions installed here
+#   pip download --no-deps --only-binary=:all: --python-version 3.12 -d .whl typer rich annotated-doc \
+#     shellingham markdown-it-py mdurl pygments   # the versions installed here
 #   mkdir -p .devshared && cp -r ../shared/benchmarks/countdown .devshared/
 # and run with carry [".whl", ".devshared"] and a 600 s limit:
 #   python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site &&
