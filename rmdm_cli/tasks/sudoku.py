@@ -261,10 +261,11 @@ class Sudoku(Task):
         training distribution before augmentation), each stored as (solution, givens) planes."""
         import torch
 
+        self._puzzle_share = config.puzzle_share
         recipe = (config.seed, config.pool_size, config.puzzle_pool)
         if self._pool_recipe == recipe:  # already made (several trainings in one process)
             return
-        self._pool_recipe, self._puzzle_share = recipe, config.puzzle_share
+        self._pool_recipe = recipe
         rng = random.Random(f"sudoku-train-{config.seed}")
         grids = torch.tensor([random_grid(rng) for _ in range(config.pool_size)], dtype=torch.long).view(-1, 1, 9, 9)
         self._pool = torch.cat([grids, torch.zeros_like(grids)], 1)  # no givens: every cell maskable
