@@ -266,6 +266,7 @@ def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, c
     if init_from is not None:
         init, header = load_model(task_name, init_from, "cpu")
         parent = {"weights": str(init_from), "training": header["training"]}
+    console.print(f"training data: {task.data_recipe(config)}", highlight=False)  # making it can take minutes before the first step
     with Progress(
         TextColumn("training"), BarColumn(), TextColumn("step {task.fields[step]}"), TextColumn("loss {task.fields[loss]:.4f}"),
         TimeElapsedColumn(), TimeRemainingColumn(), console=console,

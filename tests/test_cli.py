@@ -263,3 +263,4 @@ def test_train_with_a_time_budget_and_a_data_worker_writes_its_cost(tmp_path):
     assert training["train_config"]["minutes"] == 0.02 and 0 < training["steps"] < 100000
     assert training["device"] == "cpu" and training["total_train_seconds"] == training["train_seconds"] >= 1.2
     assert "total_gpu_train_seconds" not in training
+    assert "training data: 4 random complete grids" in result.output
