@@ -8,7 +8,6 @@ from typer.testing import CliRunner
 
 from conftest import BENCHMARKS
 from rmdm_cli.cli import app
-from rmdm_cli.train import TrainConfig
 from rmdm_cli.tasks import PuzzleError
 from rmdm_cli.tasks.countdown import (
     DIGIT,
@@ -25,6 +24,7 @@ from rmdm_cli.tasks.countdown import (
     random_example,
     solve_exact,
 )
+from rmdm_cli.train import TrainConfig
 
 runner = CliRunner()
 

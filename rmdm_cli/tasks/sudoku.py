@@ -161,7 +161,7 @@ class Sudoku(Task):
     mask_token = 0
     input_field = "puzzle"
     output_field = "solution"
-    _pool: torch.Tensor | None = None  # (N, 2, 9, 9) complete training grids and no givens, made by prepare_training()
+    _pool: torch.Tensor | None = None  # (N, 9, 9) complete training grids, made by prepare_training()
     _puzzles: torch.Tensor | None = None  # (M, 2, 9, 9) minimal training puzzles' solutions and givens (0: blank)
     _puzzle_share = 0.0  # share of each batch drawn from _puzzles
     _pool_recipe: tuple[int, int, int] | None = None  # (seed, pool_size, puzzle_pool) the pools were made with
@@ -250,7 +250,8 @@ class Sudoku(Task):
         if self._pool is None:
             raise RuntimeError("call prepare_training() first")
         from_puzzles = 0 if self._puzzles is None else round(batch_size * self._puzzle_share)
-        examples = self._pool[torch.randint(len(self._pool), (batch_size - from_puzzles,), generator=generator)]
+        grids = self._pool[torch.randint(len(self._pool), (batch_size - from_puzzles,), generator=generator)]
+        examples = torch.stack([grids, torch.zeros_like(grids)], 1)  # no givens: every cell maskable
         if from_puzzles:
             examples = torch.cat([examples, self._puzzles[torch.randint(len(self._puzzles), (from_puzzles,), generator=generator)]])
         examples = augment(examples, generator)  # (B, 2, 9, 9)
@@ -258,7 +259,7 @@ class Sudoku(Task):
 
     def prepare_training(self, config: TrainConfig) -> None:
         """Generate `pool_size` random complete grids and `puzzle_pool` minimal puzzles (the
-        training distribution before augmentation), each stored as (solution, givens) planes."""
+        training distribution before augmentation); a puzzle is stored as (solution, givens) planes."""
         import torch
 
         self._puzzle_share = config.puzzle_share
@@ -267,8 +268,7 @@ class Sudoku(Task):
             return
         self._pool_recipe = recipe
         rng = random.Random(f"sudoku-train-{config.seed}")
-        grids = torch.tensor([random_grid(rng) for _ in range(config.pool_size)], dtype=torch.long).view(-1, 1, 9, 9)
-        self._pool = torch.cat([grids, torch.zeros_like(grids)], 1)  # no givens: every cell maskable
+        self._pool = torch.tensor([random_grid(rng) for _ in range(config.pool_size)], dtype=torch.long).view(-1, 9, 9)
         self._puzzles = None
         if config.puzzle_pool:
             # a stream of its own: "sudoku-puzzles-*" makes the held-out sets of generate()
