@@ -103,7 +103,7 @@ def test_training_generator_never_emits_a_benchmark_target():
         problem, equations = random_example(rng, rng.randint(3, 5), excluded)
         assert problem.target not in excluded and 10 <= problem.target <= 100
         assert check_answer(problem.numbers, problem.target, ",".join(equations))
-        # One canonical answer per problem, whichever operations made its target.
+        # One canonical answer per problem: the exact solver's first.
         assert equations == solve_exact(problem.numbers, problem.target)
 
 
