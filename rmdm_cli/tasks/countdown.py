@@ -135,10 +135,14 @@ def solve_exact(numbers: Sequence[int], target: int, rng: random.Random | None =
 
     With `rng` the search order is shuffled, so the solution found is a random one.
     """
+    dead: set[tuple[int, ...]] = set()  # pools already searched without a solution: different orders of the same steps meet them again
 
     def search(pool: list[int]) -> list[str] | None:
         if len(pool) == 1:
             return [] if pool[0] == target else None
+        key = tuple(sorted(pool))
+        if key in dead:
+            return None
         pairs = [(i, j) for i in range(len(pool)) for j in range(i + 1, len(pool))]
         if rng:
             rng.shuffle(pairs)
@@ -155,6 +159,7 @@ def solve_exact(numbers: Sequence[int], target: int, rng: random.Random | None =
                 found = search(rest + [result])
                 if found is not None:
                     return [f"{a}{op}{b}={result}"] + found
+        dead.add(key)
         return None
 
     return search(list(numbers))
