@@ -17,6 +17,7 @@ from rmdm_cli.tasks.countdown import (
     PROMPT_LEN,
     Countdown,
     answer_error,
+    apply,
     benchmark_targets,
     check_answer,
     encode_solution,
@@ -86,6 +87,30 @@ def test_exact_solver():
         problem = parse_problem(line)
         assert check_answer(problem.numbers, problem.target, ",".join(solve_exact(problem.numbers, problem.target)))
 
+
+
+def first_answer_without_pruning(pool: list[int], target: int) -> list[str] | None:
+    if len(pool) == 1:
+        return [] if pool[0] == target else None
+    for i in range(len(pool)):
+        for j in range(i + 1, len(pool)):
+            a, b = max(pool[i], pool[j]), min(pool[i], pool[j])
+            for op in "+-*/":
+                result = apply(a, op, b)
+                if result is not None and result <= 9999:
+                    rest = [value for index, value in enumerate(pool) if index not in (i, j)]
+                    found = first_answer_without_pruning(rest + [result], target)
+                    if found is not None:
+                        return [f"{a}{op}{b}={result}"] + found
+    return None
+
+
+def test_solver_pruning_keeps_the_first_answer():
+    # Training answers are the solver's first; skipping pools already searched must not change it.
+    rng = random.Random(3)
+    for _ in range(300):
+        numbers, target = [rng.randint(1, 99) for _ in range(rng.randint(3, 5))], rng.randint(10, 100)
+        assert solve_exact(numbers, target) == first_answer_without_pruning(numbers, target)
 
 def test_benchmark_answers_pass_the_checker():
     for name in ("cd3_test.jsonl", "cd4_test.jsonl", "cd5_test.jsonl"):
