@@ -88,7 +88,6 @@ def test_exact_solver():
         assert check_answer(problem.numbers, problem.target, ",".join(solve_exact(problem.numbers, problem.target)))
 
 
-
 def first_answer_without_pruning(pool: list[int], target: int) -> list[str] | None:
     if len(pool) == 1:
         return [] if pool[0] == target else None
@@ -111,6 +110,7 @@ def test_solver_pruning_keeps_the_first_answer():
     for _ in range(300):
         numbers, target = [rng.randint(1, 99) for _ in range(rng.randint(3, 5))], rng.randint(10, 100)
         assert solve_exact(numbers, target) == first_answer_without_pruning(numbers, target)
+
 
 def test_benchmark_answers_pass_the_checker():
     for name in ("cd3_test.jsonl", "cd4_test.jsonl", "cd5_test.jsonl"):
