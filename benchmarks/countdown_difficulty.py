@@ -17,7 +17,7 @@ import statistics
 from pathlib import Path
 
 from rmdm_cli.inputs import numbered_lines
-from rmdm_cli.tasks.countdown import OPS, Countdown, apply
+from rmdm_cli.tasks.countdown import MAX_VALUE, OPS, Countdown, apply
 
 
 def answer_count(pool: list[int], target: int) -> int:
@@ -28,7 +28,7 @@ def answer_count(pool: list[int], target: int) -> int:
         rest = [value for index, value in enumerate(pool) if index not in (i, j)]
         for op in OPS:
             result = apply(max(pool[i], pool[j]), op, min(pool[i], pool[j]))
-            if result is not None:
+            if result is not None and result <= MAX_VALUE:  # the solver's bound: results fit the answer's 4 digits
                 count += answer_count(rest + [result], target)
     return count
 
