@@ -243,6 +243,7 @@ def make_train(task_name: str):
         pool_size: Annotated[int, typer.Option(min=1, help="Complete answers generated up front to draw batches from (Sudoku grids).")] = 20000,
         puzzle_pool: Annotated[int, typer.Option(min=0, help="Sudoku: minimal puzzles generated up front to draw batches from as well (0: none).")] = 0,
         puzzle_share: Annotated[float, typer.Option(min=0, max=1, help="With --puzzle-pool: the share of each batch taken from those puzzles.")] = 0.5,
+        numbers: Annotated[int, typer.Option(help="Countdown: numbers in every training problem, 3 to 5 (0: drawn per problem).")] = 0,
         seed: Annotated[int, typer.Option(help="Seed for data, batches and initial weights.")] = 0,
         threads: Annotated[int, typer.Option(min=0, help="CPU threads (0: torch's default).")] = 0,
         device: Device = DeviceChoice.auto,
@@ -258,7 +259,8 @@ def make_train(task_name: str):
         config = TrainConfig(
             width=width, heads=heads, n_layers=n_layers, depth=depth, grad_iterations=grad_iterations,
             batch_size=batch_size, train_steps=train_steps, minutes=minutes, lr=lr, warmup_steps=warmup_steps, mask_min=mask_min,
-            mask_max=mask_max, pool_size=pool_size, puzzle_pool=puzzle_pool, puzzle_share=puzzle_share, seed=seed, threads=threads,
+            mask_max=mask_max, pool_size=pool_size, puzzle_pool=puzzle_pool, puzzle_share=puzzle_share, numbers=numbers,
+            seed=seed, threads=threads,
         )
         try:
             run_train(task_name, config, out, state or Path("runs") / f"{out.stem}.state.pt", eval_count, console, init_from, pick_device(device.value), workers)

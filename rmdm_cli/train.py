@@ -48,6 +48,7 @@ class TrainConfig:
     pool_size: int = 20000  # generated complete answers drawn from (before augmentation)
     puzzle_pool: int = 0  # Sudoku: generated minimal puzzles (unique, no clue removable) drawn from as well; 0: none
     puzzle_share: float = 0.5  # with a puzzle pool: the share of each batch taken from it (only blanks maskable)
+    numbers: int = 0  # Countdown: numbers in every training problem (0: 3 to 5, drawn per problem)
     seed: int = 0  # seeds the data pool, the batches and the initial weights
     threads: int = 0  # torch CPU threads; 0 = torch's default
 

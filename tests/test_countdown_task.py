@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from conftest import BENCHMARKS
 from rmdm_cli.cli import app
+from rmdm_cli.errors import UsageError
 from rmdm_cli.tasks import PuzzleError
 from rmdm_cli.tasks.countdown import (
     DIGIT,
@@ -143,6 +144,17 @@ def test_encoding_round_trip_and_training_batch():
     targets, maskable = task.training_batch(16, torch.Generator().manual_seed(0))
     assert targets.shape == maskable.shape == (16, task.seq_len)
     assert not maskable[:, :PROMPT_LEN].any() and maskable.any(1).all()
+    assert len(set(maskable.sum(1).tolist())) > 1  # 3 to 5 numbers mixed
+
+
+def test_training_numbers_fixes_the_problem_size():
+    task = Countdown()
+    task.prepare_training(TrainConfig(numbers=3))
+    _, maskable = task.training_batch(16, torch.Generator().manual_seed(0))
+    assert (maskable.sum(1) == 2 * EQUATION_WIDTH).all()
+    assert "3 numbers uniform" in task.data_recipe(TrainConfig(numbers=3))
+    with pytest.raises(UsageError, match="--numbers must be 3 to 5"):
+        task.prepare_training(TrainConfig(numbers=6))
 
 
 def test_operands_are_references_decoded_as_written():

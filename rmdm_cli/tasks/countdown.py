@@ -26,6 +26,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
 
+from rmdm_cli.errors import UsageError
 from rmdm_cli.tasks.base import PuzzleError, Task
 
 if TYPE_CHECKING:
@@ -382,18 +383,22 @@ class Countdown(Task):
         return view
 
     _excluded: frozenset[int] = frozenset()
+    _numbers = 0  # numbers in every training problem (0: 3 to MAX_NUMBERS, drawn per problem)
 
     def prepare_training(self, config: TrainConfig) -> None:
+        if config.numbers and not 3 <= config.numbers <= MAX_NUMBERS:
+            raise UsageError(f"--numbers must be 3 to {MAX_NUMBERS} (or 0: drawn per problem), got {config.numbers}")
         self._excluded = benchmark_targets()
+        self._numbers = config.numbers
 
     def training_batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """Fresh random problems with 3-5 numbers (seeded from `generator`, so resumable)."""
+        """Fresh random problems (seeded from `generator`, so resumable)."""
         import torch
 
         rng = random.Random(int(torch.randint(1 << 62, (1,), generator=generator)))
         rows, maskable = [], []
         for _ in range(batch_size):
-            count = rng.randint(3, MAX_NUMBERS)
+            count = self._numbers or rng.randint(3, MAX_NUMBERS)
             problem, equations = random_example(rng, count, self._excluded)
             rows.append(encode_solution(problem, equations))
             used = (count - 1) * EQUATION_WIDTH
@@ -402,7 +407,7 @@ class Countdown(Task):
 
     def data_recipe(self, config: TrainConfig) -> str:
         return (
-            f"fresh random problems every batch (seed {config.seed}): 3-5 numbers uniform in 1-99 and a target uniform in "
+            f"fresh random problems every batch (seed {config.seed}): {config.numbers or '3-5'} numbers uniform in 1-99 and a target uniform in "
             f"10-100 among those no benchmark file uses ({len(self._excluded or benchmark_targets())} targets excluded), "
             "kept when solvable; the answer is the exact solver's first solution"
         )
