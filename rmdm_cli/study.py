@@ -103,7 +103,7 @@ def measure_cells(directory: Path, task_name: str, count: int, say: Callable[[st
         for depth, steps in settings:
             rows.append({
                 "cell": path.stem, "variant": variant, "width": header["config"]["width"], "trained_depth": trained_depth,
-                "seed": training["train_config"]["seed"], "parameters": training["parameters"],
+                "seed": training["train_config"]["seed"], "parameters": training["parameters"], "examples": training["examples"],
                 "train_cpu_minutes": round(training["train_seconds"] * training["threads"] / 60, 1),
                 "depth": depth, "steps": steps, **measure(model, task, puzzles, Decoding(depth, steps)),
             })
@@ -172,7 +172,8 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
     full_steps, cells, widest = summary.full_steps, summary.cells, summary.widest
     widths = sorted({key[0] for key in cells})
     depths = sorted({key[1] for key in cells})
-    lines = [f"## {task_name}", "", f"Solved % on the held-out set at steps = {full_steps}, run at the trained depth "
+    examples = " or ".join(f"{count:,}" for count in sorted({row["examples"] for row in rows}))  # one count by design
+    lines = [f"## {task_name}", "", f"Every cell saw {examples} training examples. Solved % on the held-out set at steps = {full_steps}, run at the trained depth "
              "(mean over seeds; range in brackets when there are several), with parameters and training CPU-minutes "
              "(wall time × threads: inflated for cells trained while other jobs shared the cores).", ""]
     lines += ["| width | " + " | ".join(f"L = {d}" for d in depths) + " |", "|---" * (len(depths) + 1) + "|"]
@@ -279,7 +280,7 @@ def write_report(measurements: dict[str, list[dict]], docs: Path, command: str, 
         "# Study: recursion depth versus parameters versus denoising steps", "",
         f"Regenerate (from the committed weights under `weights/study/`): `{command}`", "",
         f"Every cell: 2 distinct blocks recursed L times, loss on every iteration, the task's data recipe with the study's changes ({settings_text(STUDY_RECIPE)}), the "
-        f"same number of training examples; evaluated on {eval_count} held-out generated puzzles "
+        f"same number of training examples within a task; evaluated on {eval_count} held-out generated puzzles "
         f"(generator seed {EVAL_SEED}; {settings_text(EVAL_SETS)}). Forward passes = block-stack applications per puzzle, as measured.", "",
     ]
     for task_name, rows in measurements.items():

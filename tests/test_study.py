@@ -29,6 +29,7 @@ def test_study_trains_missing_cells_once_and_reports_every_claim(tmp_path, monke
     text = study.write_report({"sudoku": rows}, tmp_path / "docs", "rmdm study report", 2).read_text()
     assert "### Claim 1" in text and "### Claim 2" in text and "### Extrapolation" in text
     assert "| 16 |" in text and "L = 2" in text
+    assert "Every cell saw 4 training examples" in text  # 2 steps of 2
 
 
 def test_variant_cells_answer_claims_3a_and_3c(tmp_path, monkeypatch):
