@@ -240,10 +240,10 @@ def make_train(task_name: str):
         warmup_steps: Annotated[int, typer.Option(min=0, help="Linear learning-rate warmup steps.")] = 200,
         mask_min: Annotated[float, typer.Option(help="Lowest per-example mask ratio.")] = 0.1,
         mask_max: Annotated[float, typer.Option(help="Highest per-example mask ratio.")] = 0.85,
-        pool_size: Annotated[int, typer.Option(min=1, help="Complete answers generated up front to draw batches from (Sudoku grids).")] = 20000,
-        puzzle_pool: Annotated[int, typer.Option(min=0, help="Sudoku: minimal puzzles generated up front to draw batches from as well (0: none).")] = 0,
+        pool_size: Annotated[int, typer.Option(min=1, help="Complete grids generated up front to draw batches from.")] = 20000,
+        puzzle_pool: Annotated[int, typer.Option(min=0, help="Minimal puzzles generated up front to draw batches from as well (0: none).")] = 0,
         puzzle_share: Annotated[float, typer.Option(min=0, max=1, help="With --puzzle-pool: the share of each batch taken from those puzzles.")] = 0.5,
-        numbers: Annotated[int, typer.Option(help="Countdown: numbers in every training problem, 3 to 5 (0: drawn per problem).")] = 0,
+        numbers: Annotated[int, typer.Option(help="Numbers in every training problem, 3 to 5 (0: drawn per problem).")] = 0,
         seed: Annotated[int, typer.Option(help="Seed for data, batches and initial weights.")] = 0,
         threads: Annotated[int, typer.Option(min=0, help="CPU threads (0: torch's default).")] = 0,
         device: Device = DeviceChoice.auto,
@@ -268,12 +268,12 @@ def make_train(task_name: str):
             raise fail(str(error)) from None
 
     train_task.__doc__ = f"Train a {task_name} model from scratch on generated data and write self-describing weights (Ctrl-C saves; rerun to resume)."
-    overrides = get_task_class(task_name).train_defaults
-    if overrides:  # the task's own recipe defaults, shown in --help
-        signature = inspect.signature(train_task, eval_str=True)
-        train_task.__signature__ = signature.replace(
-            parameters=[p.replace(default=overrides.get(name, p.default)) for name, p in signature.parameters.items()]
-        )
+    task_class = get_task_class(task_name)
+    others = set().union(*(get_task_class(name).train_options for name in TASK_NAMES)) - task_class.train_options
+    signature = inspect.signature(train_task, eval_str=True)
+    train_task.__signature__ = signature.replace(  # the task's own recipe defaults and options, shown in --help
+        parameters=[p.replace(default=task_class.train_defaults.get(name, p.default)) for name, p in signature.parameters.items() if name not in others]
+    )
     return train_task
 
 

@@ -45,7 +45,7 @@ class TrainConfig:
     weight_decay: float = 0.05  # AdamW weight decay
     mask_min: float = 0.1  # lowest per-example mask ratio
     mask_max: float = 0.85  # highest per-example mask ratio
-    pool_size: int = 20000  # generated complete answers drawn from (before augmentation)
+    pool_size: int = 20000  # Sudoku: generated complete grids drawn from (before augmentation)
     puzzle_pool: int = 0  # Sudoku: generated minimal puzzles (unique, no clue removable) drawn from as well; 0: none
     puzzle_share: float = 0.5  # with a puzzle pool: the share of each batch taken from it (only blanks maskable)
     numbers: int = 0  # Countdown: numbers in every training problem (0: 3 to 5, drawn per problem)

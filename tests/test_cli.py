@@ -141,6 +141,13 @@ def test_a_stale_training_state_is_one_line_error(tmp_path):
     assert f"{state} was written by a different training config" in other.stderr
 
 
+def test_train_offers_only_the_tasks_own_options():
+    for task, foreign in (("sudoku", ["--numbers", "3"]), ("countdown", ["--puzzle-pool", "10"])):
+        result = runner.invoke(app, ["train", task, *foreign])
+        assert result.exit_code == 2 and f"No such option: {foreign[0]}" in result.output
+    assert "--numbers" in runner.invoke(app, ["train", "countdown", "--help"]).output
+
+
 def test_help_does_not_import_torch():
     code = "import sys; from rmdm_cli.cli import app; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

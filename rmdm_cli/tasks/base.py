@@ -26,6 +26,7 @@ class Task:
     input_field: str  # JSON Lines output: the field naming the puzzle
     output_field: str  # ... and the field naming the model's answer
     train_defaults: dict[str, Any] = {}  # TrainConfig fields whose default this task's recipe changes
+    train_options: frozenset[str] = frozenset()  # TrainConfig fields only this task reads (`rmdm train` offers no other task's)
 
     def records(self, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
         """Turn numbered input lines into numbered puzzle texts (e.g. pick a CSV column)."""

@@ -330,6 +330,7 @@ class Countdown(Task):
     output_field = "output"
     # The whole answer starts masked at inference, so training must see fully masked answers.
     train_defaults = {"mask_min": 0.05, "mask_max": 1.0}
+    train_options = frozenset({"numbers"})
 
     def parse(self, text: str) -> Problem:
         return parse_problem(text)

@@ -155,6 +155,7 @@ def make_puzzle(rng: random.Random, min_clues: int, max_clues: int) -> tuple[Gri
 
 class Sudoku(Task):
     name = "sudoku"
+    train_options = frozenset({"pool_size", "puzzle_pool", "puzzle_share"})
     layout = "sudoku"
     seq_len = 81
     vocab_size = 10  # mask + digits 1-9
