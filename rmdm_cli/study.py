@@ -118,6 +118,7 @@ def mean_by(rows: list[dict], keys: tuple[str, ...]) -> dict[tuple, dict]:
         groups.setdefault(tuple(row[key] for key in keys), []).append(row)
     return {
         key: {**members[0], "solved_pct": sum(m["solved_pct"] for m in members) / len(members),
+              "train_cpu_minutes": round(sum(m["train_cpu_minutes"] for m in members) / len(members), 1),
               "low": min(m["solved_pct"] for m in members), "high": max(m["solved_pct"] for m in members), "seeds": len(members)}
         for key, members in groups.items()
     }
@@ -175,7 +176,7 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
     examples = " or ".join(f"{count:,}" for count in sorted({row["examples"] for row in rows}))  # one count by design
     lines = [f"## {task_name}", "", f"Every cell saw {examples} training examples. Solved % on the held-out set at steps = {full_steps}, run at the trained depth "
              "(mean over seeds; range in brackets when there are several), with parameters and training CPU-minutes "
-             "(wall time × threads: inflated for cells trained while other jobs shared the cores).", ""]
+             "(mean over seeds; wall time × threads: inflated for cells trained while other jobs shared the cores).", ""]
     lines += ["| width | " + " | ".join(f"L = {d}" for d in depths) + " |", "|---" * (len(depths) + 1) + "|"]
     for width in widths:
         entries = []
@@ -249,14 +250,20 @@ def write_figures(task_name: str, rows: list[dict], docs: Path) -> list[str]:
         import matplotlib.pyplot as plt
     except ImportError:
         return ["", "(Figures need matplotlib: `pip install -e '.[study]'`.)"]
+    def draw(axes, points: list[tuple[float, dict]], depth: int) -> None:  # the seeds' range as error bars
+        x, cells = zip(*sorted(points, key=lambda point: point[0]))
+        y = [cell["solved_pct"] for cell in cells]
+        spread = [[cell["solved_pct"] - cell["low"] for cell in cells], [cell["high"] - cell["solved_pct"] for cell in cells]]
+        axes.errorbar(x, y, yerr=spread, marker="o", capsize=3, label=f"L = {depth}")
+
     summary = summarise(rows)
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     for depth in sorted({L for _, L in summary.cells}):
-        left.plot(*zip(*summary.parameter_curve(depth)), marker="o", label=f"L = {depth}")
-    left.set(xscale="log", xlabel="parameters", ylabel="solved %", title=f"{task_name}: solved % vs parameters")
+        draw(left, [(cell["parameters"], cell) for (_, L), cell in summary.cells.items() if L == depth], depth)
+    left.set(xscale="log", xlabel="parameters", ylabel="solved %", title=f"{task_name}: solved % vs parameters (bars: range over seeds)")
     left.legend()
     for depth in sorted({L for L, _ in summary.family}):
-        right.plot(*zip(*summary.passes_curve(depth)), marker="o", label=f"L = {depth}")
+        draw(right, [(row["mean_forward_passes"], row) for (L, _), row in summary.family.items() if L == depth], depth)
     right.set(xscale="log", xlabel="forward passes (steps × depth)", ylabel="solved %", title=f"width {summary.widest}: solved % vs forward passes")
     right.legend()
     figure.tight_layout()

@@ -59,7 +59,7 @@ def test_variant_cells_answer_claims_3a_and_3c(tmp_path, monkeypatch):
 def test_claim_2_uses_the_widest_width_trained_at_several_depths():
     def row(width, depth):
         return {"variant": "base", "width": width, "trained_depth": depth, "depth": depth, "steps": 10,
-                "solved_pct": 50.0, "parameters": width * width, "mean_forward_passes": 10.0 * depth}
+                "solved_pct": 50.0, "parameters": width * width, "mean_forward_passes": 10.0 * depth, "train_cpu_minutes": 1.0}
 
     summary = study.summarise([row(16, 1), row(16, 2), row(16, 4), row(32, 1), row(32, 2), row(32, 4), row(64, 1), row(64, 2), row(128, 1)])
     assert summary.widest == 64  # not 128 (one depth only), nor 16 or 32 (more depths, narrower)
