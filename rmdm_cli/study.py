@@ -135,6 +135,15 @@ def matching_parameters(curve: list[tuple[int, float]], solved: float) -> float 
     return curve[-1][0] if curve and curve[-1][1] >= solved else None
 
 
+def parameter_ratio(curve: list[tuple[int, float]], solved: float, parameters: int) -> str:
+    """How many times `parameters` the non-recursive curve needs to reach `solved` ("–" for 0%:
+    the smallest cell already "matches" it)."""
+    if solved == 0:
+        return "–"
+    match = matching_parameters(curve, solved)
+    return "not reached" if match is None else f"{match / parameters:.2f}×"
+
+
 @dataclass
 class Summary:
     """The seed-averaged views of one task's measurements that the tables and figures share."""
@@ -190,7 +199,7 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
         lines.append(f"| {width} | " + " | ".join(entries) + " |")
 
     lines += ["", "### Claim 1: parameters a non-recursive model (L = 1) needs to match an L-recursive one", "",
-              "| L | width | recursive solved % | L = 1 parameters to match / recursive parameters |", "|---|---|---|---|"]
+              "| L | width | recursive solved % | L = 1 parameters to match / recursive parameters (at the seeds' range) |", "|---|---|---|---|"]
     curve = summary.parameter_curve(1)
     for depth in depths:
         if depth == 1:
@@ -199,11 +208,12 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
             cell = cells.get((width, depth))
             if cell is None:
                 continue
-            match = matching_parameters(curve, cell["solved_pct"])
             if cell["solved_pct"] == 0:
                 ratio = "– (solves nothing)"
-            else:
-                ratio = "not reached" if match is None else f"{match / cell['parameters']:.2f}×"
+            else:  # with several seeds, also the ratios at the seeds' lowest and highest solved %
+                ratio = parameter_ratio(curve, cell["solved_pct"], cell["parameters"])
+                if cell["seeds"] > 1:
+                    ratio += f" [{parameter_ratio(curve, cell['low'], cell['parameters'])} to {parameter_ratio(curve, cell['high'], cell['parameters'])}]"
             lines.append(f"| {depth} | {width} | {cell['solved_pct']:.1f} | {ratio} |")
 
     lines += ["", f"### Claim 2: forward passes (steps × depth) to reach a solved % (width {widest}, trained depth)", "",

@@ -64,3 +64,13 @@ def test_claim_2_uses_the_widest_width_trained_at_several_depths():
     summary = study.summarise([row(16, 1), row(16, 2), row(16, 4), row(32, 1), row(32, 2), row(32, 4), row(64, 1), row(64, 2), row(128, 1)])
     assert summary.widest == 64  # not 128 (one depth only), nor 16 or 32 (more depths, narrower)
     assert sorted(summary.family) == [(1, 10), (2, 10)]
+
+
+def test_claim_1_shows_the_ratio_at_each_end_of_the_seeds_range():
+    def row(width, depth, solved, seed=0):
+        return {"variant": "base", "width": width, "trained_depth": depth, "depth": depth, "steps": 10, "seed": seed, "examples": 64,
+                "solved_pct": solved, "parameters": width * width, "mean_forward_passes": 10.0 * depth, "train_cpu_minutes": 1.0}
+
+    rows = [row(10, 1, 0.0), row(20, 1, 50.0), row(40, 1, 100.0), row(10, 2, 0.0), row(10, 2, 50.0, seed=1)]
+    # mean 25% lies halfway between 100 and 400 parameters in log space: 200, twice the cell's 100
+    assert "| 2 | 10 | 25.0 | 2.00× [– to 4.00×] |" in study.report_task("sudoku", rows)
