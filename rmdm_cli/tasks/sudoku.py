@@ -155,13 +155,13 @@ def make_puzzle(rng: random.Random, min_clues: int, max_clues: int) -> tuple[Gri
 
 class Sudoku(Task):
     name = "sudoku"
-    train_options = frozenset({"pool_size", "puzzle_pool", "puzzle_share"})
     layout = "sudoku"
     seq_len = 81
     vocab_size = 10  # mask + digits 1-9
     mask_token = 0
     input_field = "puzzle"
     output_field = "solution"
+    train_options = frozenset({"pool_size", "puzzle_pool", "puzzle_share"})
     _pool: torch.Tensor | None = None  # (N, 9, 9) complete training grids, made by prepare_training()
     _puzzles: torch.Tensor | None = None  # (M, 2, 9, 9) minimal training puzzles' solutions and givens (0: blank)
     _puzzle_share = 0.0  # share of each batch drawn from _puzzles
