@@ -210,10 +210,11 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
                 continue
             if cell["solved_pct"] == 0:
                 ratio = "– (solves nothing)"
-            else:  # with several seeds, also the ratios at the seeds' lowest and highest solved %
+            else:  # with seeds that differ, also the ratios at the seeds' lowest and highest solved %
                 ratio = parameter_ratio(curve, cell["solved_pct"], cell["parameters"])
-                if cell["seeds"] > 1:
-                    ratio += f" [{parameter_ratio(curve, cell['low'], cell['parameters'])} to {parameter_ratio(curve, cell['high'], cell['parameters'])}]"
+                ends = [parameter_ratio(curve, cell[end], cell["parameters"]) for end in ("low", "high")]
+                if ends[0] != ends[1]:
+                    ratio += f" [{ends[0]} to {ends[1]}]"
             lines.append(f"| {depth} | {width} | {cell['solved_pct']:.1f} | {ratio} |")
 
     lines += ["", f"### Claim 2: forward passes (steps × depth) to reach a solved % (width {widest}, trained depth)", "",

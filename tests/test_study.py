@@ -71,6 +71,8 @@ def test_claim_1_shows_the_ratio_at_each_end_of_the_seeds_range():
         return {"variant": "base", "width": width, "trained_depth": depth, "depth": depth, "steps": 10, "seed": seed, "examples": 64,
                 "solved_pct": solved, "parameters": width * width, "mean_forward_passes": 10.0 * depth, "train_cpu_minutes": 1.0}
 
-    rows = [row(10, 1, 0.0), row(20, 1, 50.0), row(40, 1, 100.0), row(10, 2, 0.0), row(10, 2, 50.0, seed=1)]
+    rows = [row(10, 1, 0.0), row(20, 1, 50.0), row(40, 1, 100.0), row(10, 2, 0.0), row(10, 2, 50.0, seed=1), row(20, 2, 50.0), row(20, 2, 50.0, seed=1)]
+    lines = study.report_task("sudoku", rows)
     # mean 25% lies halfway between 100 and 400 parameters in log space: 200, twice the cell's 100
-    assert "| 2 | 10 | 25.0 | 2.00× [– to 4.00×] |" in study.report_task("sudoku", rows)
+    assert "| 2 | 10 | 25.0 | 2.00× [– to 4.00×] |" in lines
+    assert "| 2 | 20 | 50.0 | 1.00× |" in lines  # seeds that agree: no range
