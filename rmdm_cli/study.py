@@ -144,6 +144,33 @@ def parameter_ratio(curve: list[tuple[int, float]], solved: float, parameters: i
     return "not reached" if match is None else f"{match / parameters:.2f}×"
 
 
+def claim_1_verdict(curve: list[tuple[int, float]], solved: float, parameters: int, depth: int) -> str:
+    match = matching_parameters(curve, solved)
+    if match is None:  # only as far as the widest L = 1 cell goes
+        widest = curve[-1][0] / parameters
+        return f"{'holds' if widest >= depth else 'holds as far as measured'}: no L = 1 cell matches it (the widest has {widest:.1f}× its parameters)"
+    if match >= depth * parameters:
+        return "holds"
+    return "partly: more parameters, but fewer than L×" if match > parameters else "does not hold: L = 1 matches it with no more parameters"
+
+
+def claim_2_verdict(summary: "Summary", depths: list[int]) -> str:
+    """Where a recursive depth reaches a solved % level in fewer forward passes than L = 1."""
+    def passes(depth: int, level: int) -> float | None:
+        return next((spent for spent, solved in summary.passes_curve(depth) if solved >= level), None)
+
+    wins = []
+    for level in LEVELS:
+        plain = passes(1, level)
+        for depth in depths[1:]:
+            spent = passes(depth, level)
+            if spent is not None and (plain is None or spent < plain):
+                wins.append(f"{level}% (L = {depth} in {spent:g} passes, L = 1 " + ("never" if plain is None else f"in {plain:g}") + ")")
+    if not wins:
+        return "Claim 2 does not hold here: no recursive depth reaches any of these levels in fewer forward passes than L = 1."
+    return "Claim 2 holds where a recursive depth reaches a level in fewer forward passes than L = 1: " + "; ".join(wins) + "."
+
+
 @dataclass
 class Summary:
     """The seed-averaged views of one task's measurements that the tables and figures share."""
@@ -199,7 +226,8 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
         lines.append(f"| {width} | " + " | ".join(entries) + " |")
 
     lines += ["", "### Claim 1: parameters a non-recursive model (L = 1) needs to match an L-recursive one", "",
-              "| L | width | recursive solved % | L = 1 parameters to match / recursive parameters (at the seeds' range) |", "|---|---|---|---|"]
+              "| L | width | recursive solved % | L = 1 parameters to match / recursive parameters (at the seeds' range) | verdict (the paper: about L×) |",
+              "|---|---|---|---|---|"]
     curve = summary.parameter_curve(1)
     for depth in depths:
         if depth == 1:
@@ -209,13 +237,14 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
             if cell is None:
                 continue
             if cell["solved_pct"] == 0:
-                ratio = "– (solves nothing)"
+                ratio, verdict = "– (solves nothing)", "undecided"
             else:  # with seeds that differ, also the ratios at the seeds' lowest and highest solved %
                 ratio = parameter_ratio(curve, cell["solved_pct"], cell["parameters"])
                 ends = [parameter_ratio(curve, cell[end], cell["parameters"]) for end in ("low", "high")]
                 if ends[0] != ends[1]:
                     ratio += f" [{ends[0]} to {ends[1]}]"
-            lines.append(f"| {depth} | {width} | {cell['solved_pct']:.1f} | {ratio} |")
+                verdict = claim_1_verdict(curve, cell["solved_pct"], cell["parameters"], depth)
+            lines.append(f"| {depth} | {width} | {cell['solved_pct']:.1f} | {ratio} | {verdict} |")
 
     lines += ["", f"### Claim 2: forward passes (steps × depth) to reach a solved % (width {widest}, trained depth)", "",
               "| L | " + " | ".join(f"{level}%" for level in LEVELS) + " |", "|---" * (len(LEVELS) + 1) + "|"]
@@ -225,6 +254,7 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
             continue
         needed = [next((f"{passes:g}" for passes, solved in points if solved >= level), "not reached") for level in LEVELS]
         lines.append(f"| {depth} | " + " | ".join(needed) + " |")
+    lines += ["", claim_2_verdict(summary, depths)]
 
     lines += ["", f"### Extrapolation: run at 2L and 4L (width {widest}, steps = {full_steps})", "",
               "| L | at L | at 2L | at 4L |", "|---|---|---|---|"]
@@ -261,6 +291,7 @@ def write_figures(task_name: str, rows: list[dict], docs: Path) -> list[str]:
         import matplotlib.pyplot as plt
     except ImportError:
         return ["", "(Figures need matplotlib: `pip install -e '.[study]'`.)"]
+
     def draw(axes, points: list[tuple[float, dict]], depth: int) -> None:  # the seeds' range as error bars
         x, cells = zip(*sorted(points, key=lambda point: point[0]))
         y = [cell["solved_pct"] for cell in cells]

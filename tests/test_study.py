@@ -66,7 +66,7 @@ def test_claim_2_uses_the_widest_width_trained_at_several_depths():
     assert sorted(summary.family) == [(1, 10), (2, 10)]
 
 
-def test_claim_1_shows_the_ratio_at_each_end_of_the_seeds_range():
+def test_claims_show_the_seeds_range_and_a_verdict():
     def row(width, depth, solved, seed=0):
         return {"variant": "base", "width": width, "trained_depth": depth, "depth": depth, "steps": 10, "seed": seed, "examples": 64,
                 "solved_pct": solved, "parameters": width * width, "mean_forward_passes": 10.0 * depth, "train_cpu_minutes": 1.0}
@@ -74,5 +74,6 @@ def test_claim_1_shows_the_ratio_at_each_end_of_the_seeds_range():
     rows = [row(10, 1, 0.0), row(20, 1, 50.0), row(40, 1, 100.0), row(10, 2, 0.0), row(10, 2, 50.0, seed=1), row(20, 2, 50.0), row(20, 2, 50.0, seed=1)]
     lines = study.report_task("sudoku", rows)
     # mean 25% lies halfway between 100 and 400 parameters in log space: 200, twice the cell's 100
-    assert "| 2 | 10 | 25.0 | 2.00× [– to 4.00×] |" in lines
-    assert "| 2 | 20 | 50.0 | 1.00× |" in lines  # seeds that agree: no range
+    assert "| 2 | 10 | 25.0 | 2.00× [– to 4.00×] | holds |" in lines
+    assert "| 2 | 20 | 50.0 | 1.00× | does not hold: L = 1 matches it with no more parameters |" in lines  # seeds that agree: no range
+    assert any(line.startswith("Claim 2 does not hold here") for line in lines)  # L = 2 spends twice the passes for the same 50%
