@@ -156,14 +156,11 @@ def claim_1_verdict(curve: list[tuple[int, float]], solved: float, parameters: i
 
 def claim_2_verdict(summary: "Summary", depths: list[int]) -> str:
     """Where a recursive depth reaches a solved % level in fewer forward passes than L = 1."""
-    def passes(depth: int, level: int) -> float | None:
-        return next((spent for spent, solved in summary.passes_curve(depth) if solved >= level), None)
-
     wins = []
     for level in LEVELS:
-        plain = passes(1, level)
+        plain = summary.passes_to_reach(1, level)
         for depth in depths[1:]:
-            spent = passes(depth, level)
+            spent = summary.passes_to_reach(depth, level)
             if spent is not None and (plain is None or spent < plain):
                 wins.append(f"{level}% (L = {depth} in {spent:g} passes, L = 1 " + ("never" if plain is None else f"in {plain:g}") + ")")
     if not wins:
@@ -185,6 +182,10 @@ class Summary:
 
     def passes_curve(self, depth: int) -> list[tuple[float, float]]:  # (forward passes, solved %)
         return sorted((row["mean_forward_passes"], row["solved_pct"]) for (L, _), row in self.family.items() if L == depth)
+
+    def passes_to_reach(self, depth: int, level: float) -> float | None:
+        """The fewest forward passes at which depth `depth` solves `level` %; None if it never does."""
+        return next((passes for passes, solved in self.passes_curve(depth) if solved >= level), None)
 
 
 def summarise(rows: list[dict]) -> Summary:
@@ -249,10 +250,9 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
     lines += ["", f"### Claim 2: forward passes (steps × depth) to reach a solved % (width {widest}, trained depth)", "",
               "| L | " + " | ".join(f"{level}%" for level in LEVELS) + " |", "|---" * (len(LEVELS) + 1) + "|"]
     for depth in depths:
-        points = summary.passes_curve(depth)
-        if not points:  # no cell of this depth at that width
+        if not summary.passes_curve(depth):  # no cell of this depth at that width
             continue
-        needed = [next((f"{passes:g}" for passes, solved in points if solved >= level), "not reached") for level in LEVELS]
+        needed = ["not reached" if (passes := summary.passes_to_reach(depth, level)) is None else f"{passes:g}" for level in LEVELS]
         lines.append(f"| {depth} | " + " | ".join(needed) + " |")
     lines += ["", claim_2_verdict(summary, depths)]
 
