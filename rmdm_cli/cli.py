@@ -226,6 +226,15 @@ def make_bench(task_name: str):
     return bench
 
 
+def check_training_numbers(numbers: int) -> int:
+    """Checked as the option is read, before training prints anything or builds its data."""
+    from rmdm_cli.tasks.countdown import MAX_NUMBERS
+
+    if numbers and not 3 <= numbers <= MAX_NUMBERS:
+        raise typer.BadParameter(f"must be 3 to {MAX_NUMBERS} (or 0: drawn per problem), got {numbers}")
+    return numbers
+
+
 def make_train(task_name: str):
     def train_task(
         width: Annotated[int, typer.Option(help="Hidden size.")] = 128,
@@ -243,7 +252,7 @@ def make_train(task_name: str):
         pool_size: Annotated[int, typer.Option(min=1, help="Complete grids generated up front to draw batches from.")] = 20000,
         puzzle_pool: Annotated[int, typer.Option(min=0, help="Minimal puzzles generated up front to draw batches from as well (0: none).")] = 0,
         puzzle_share: Annotated[float, typer.Option(min=0, max=1, help="With --puzzle-pool: the share of each batch taken from those puzzles.")] = 0.5,
-        numbers: Annotated[int, typer.Option(help="Numbers in every training problem, 3 to 5 (0: drawn per problem).")] = 0,
+        numbers: Annotated[int, typer.Option(callback=check_training_numbers, help="Numbers in every training problem, 3 to 5 (0: drawn per problem).")] = 0,
         seed: Annotated[int, typer.Option(help="Seed for data, batches and initial weights.")] = 0,
         threads: Annotated[int, typer.Option(min=0, help="CPU threads (0: torch's default).")] = 0,
         device: Device = DeviceChoice.auto,

@@ -292,8 +292,7 @@ def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, c
     defaults = {"depth": config.depth, "steps": default_steps}
     save_weights(out, model, task_name, metadata, defaults)  # written before the held-out check too, so a failure there keeps the training
     if eval_count:
-        like_training = {"numbers": config.numbers} if config.numbers else {}  # a Countdown model trained on k numbers is judged on k
-        puzzles = [task.parse(text) for text in task.generate(eval_count, seed=10_000 + config.seed, **like_training)]
+        puzzles = [task.parse(text) for text in task.generate(eval_count, seed=10_000 + config.seed, **task.held_out_options(config))]
         answers = solve_all(model, task, puzzles, Decoding(config.depth, default_steps))
         solved = sum(answer.solved for answer in answers) / len(answers)
         metadata["held_out"] = {"puzzles": eval_count, "generator_seed": 10_000 + config.seed, "depth": config.depth, "steps": default_steps, "solved_pct": round(100 * solved, 2)}

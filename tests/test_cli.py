@@ -148,6 +148,13 @@ def test_train_offers_only_the_tasks_own_options():
     assert "--numbers" in runner.invoke(app, ["train", "countdown", "--help"]).output
 
 
+def test_train_rejects_a_bad_problem_size_before_anything_else(tmp_path):
+    for numbers in ("2", "6"):
+        result = runner.invoke(app, ["train", "countdown", "--numbers", numbers, "--out", str(tmp_path / "m.safetensors")])
+        assert result.exit_code == 2 and "must be 3 to 5" in result.output
+        assert "training data" not in result.output and not (tmp_path / "m.safetensors").exists()
+
+
 def test_help_does_not_import_torch():
     code = "import sys; from rmdm_cli.cli import app; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -85,3 +85,7 @@ class Task:
     def generate(self, count: int, seed: int) -> Iterator[str]:
         """Puzzle texts from the task's generator, held out from training data."""
         raise NotImplementedError
+
+    def held_out_options(self, config: TrainConfig) -> dict[str, Any]:
+        """generate()'s options that make held-out puzzles like those a model was trained on."""
+        return {}

@@ -24,9 +24,8 @@ import random
 import re
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from rmdm_cli.errors import UsageError
 from rmdm_cli.tasks.base import PuzzleError, Task
 
 if TYPE_CHECKING:
@@ -387,8 +386,6 @@ class Countdown(Task):
     _numbers = 0  # numbers in every training problem (0: 3 to MAX_NUMBERS, drawn per problem)
 
     def prepare_training(self, config: TrainConfig) -> None:
-        if config.numbers and not 3 <= config.numbers <= MAX_NUMBERS:
-            raise UsageError(f"--numbers must be 3 to {MAX_NUMBERS} (or 0: drawn per problem), got {config.numbers}")
         self._excluded = benchmark_targets()
         self._numbers = config.numbers
 
@@ -412,6 +409,9 @@ class Countdown(Task):
             f"10-100 among those no benchmark file uses ({len(self._excluded or benchmark_targets())} targets excluded), "
             "kept when solvable; the answer is the exact solver's first solution"
         )
+
+    def held_out_options(self, config: TrainConfig) -> dict[str, Any]:
+        return {"numbers": config.numbers} if config.numbers else {}  # trained on k numbers, judged on k
 
     def generate(self, count: int, seed: int, numbers: int = 4) -> Iterator[str]:
         """Solvable problems in the training distribution (their targets avoid the benchmarks')."""
