@@ -261,6 +261,7 @@ def make_train(task_name: str):
         state: Annotated[Optional[Path], typer.Option(help="Resumable training state (default: runs/<out name>.state.pt); an existing one is resumed.", show_default=False)] = None,
         eval_count: Annotated[int, typer.Option(min=0, help="Held-out generated puzzles solved after training; the result goes into the metadata.")] = 200,
         init_from: Annotated[Optional[Path], typer.Option(help="Start from these weights instead of random ones (same architecture; depth may differ).", show_default=False)] = None,
+        average_with_init: Annotated[bool, typer.Option(help="With --init-from: write the mean of the starting and the trained weights.")] = False,
     ) -> None:
         from rmdm_cli.run import run_train
         from rmdm_cli.train import TrainConfig
@@ -272,7 +273,7 @@ def make_train(task_name: str):
             seed=seed, threads=threads,
         )
         try:
-            run_train(task_name, config, out, state or Path("runs") / f"{out.stem}.state.pt", eval_count, console, init_from, pick_device(device.value), workers)
+            run_train(task_name, config, out, state or Path("runs") / f"{out.stem}.state.pt", eval_count, console, init_from, pick_device(device.value), workers, average_with_init)
         except UsageError as error:
             raise fail(str(error)) from None
 

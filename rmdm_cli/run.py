@@ -252,14 +252,16 @@ def run_bench(task_name, files: list[Path], limit, device, weights, threshold: f
         print_rows(rows, f"{task_name} · {model.parameter_count():,} parameters · {torch.get_num_threads()} threads", False)
 
 
-def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, console: Console, init_from: Path | None = None, device: str = "cpu", workers: int = 0) -> None:
+def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, console: Console, init_from: Path | None = None, device: str = "cpu", workers: int = 0, average_with_init: bool = False) -> None:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from rmdm_cli.checkpoint import save_weights
     from rmdm_cli.solving import solve_all
     from rmdm_cli.train import progress as run_progress
-    from rmdm_cli.train import total_cost, train
+    from rmdm_cli.train import average_with, total_cost, train
 
+    if average_with_init and init_from is None:
+        raise UsageError("--average-with-init needs --init-from: there are no starting weights to average with")
     task = get_task(task_name)
     default_steps = task.seq_len  # at most one token committed per step: the most careful schedule
     init, parent = None, None
@@ -285,6 +287,9 @@ def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, c
         except KeyboardInterrupt:
             console.print(f"interrupted: training state saved to {state_path}; run the same command to resume", highlight=False)
             raise typer.Exit(130) from None
+    if average_with_init:  # after training, so the resumable state keeps the trained weights
+        average_with(model, init)
+        metadata["averaged_with_init"] = True
     metadata["parameters"] = model.parameter_count()
     if parent:
         metadata["init_from"] = parent

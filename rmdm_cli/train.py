@@ -275,6 +275,15 @@ def train(
     return model, metadata
 
 
+def average_with(model: RecursiveDenoiser, other: RecursiveDenoiser) -> None:
+    """Make `model` the parameter-wise mean of itself and `other` (same architecture): a
+    two-point weight average, which kept easy puzzles that a continuation alone lost."""
+    theirs = other.state_dict()
+    with torch.no_grad():
+        for name, tensor in model.state_dict().items():
+            tensor.copy_((tensor + theirs[name].to(tensor.device)) / 2)
+
+
 def total_cost(earlier: dict, run: dict) -> dict:
     """The training cost of a model and its ancestry, from the parent's metadata (empty for a
     model trained from scratch) and this run's: CPU and GPU seconds summed apart, since they

@@ -141,6 +141,29 @@ def test_a_stale_training_state_is_one_line_error(tmp_path):
     assert f"{state} was written by a different training config" in other.stderr
 
 
+def test_average_with_init_writes_the_mean_of_the_starting_and_trained_weights(tmp_path, tiny_weights):
+    import torch
+
+    from rmdm_cli.checkpoint import load_weights, read_header
+
+    common = ["train", "sudoku", "--width", "16", "--heads", "2", "--layers", "1", "--depth", "2", "--batch-size", "2",
+              "--pool-size", "4", "--train-steps", "3", "--lr", "0.05", "--warmup-steps", "0", "--eval-count", "0", "--init-from", str(tiny_weights),
+              "--state", str(tmp_path / "state.pt")]
+    assert runner.invoke(app, [*common, "--out", str(tmp_path / "trained.safetensors")]).exit_code == 0
+    result = runner.invoke(app, [*common, "--average-with-init", "--out", str(tmp_path / "mean.safetensors")])  # resumes the finished run
+    assert result.exit_code == 0, result.output
+    start, trained, mean = (load_weights(path, "sudoku")[0].state_dict() for path in (tiny_weights, tmp_path / "trained.safetensors", tmp_path / "mean.safetensors"))
+    assert any(not torch.equal(start[name], trained[name]) for name in start)
+    for name in start:
+        assert torch.allclose(mean[name], (start[name] + trained[name]) / 2, atol=2e-3)
+    assert read_header(tmp_path / "mean.safetensors")["training"]["averaged_with_init"] is True
+    assert "averaged_with_init" not in read_header(tmp_path / "trained.safetensors")["training"]
+
+    alone = runner.invoke(app, ["train", "sudoku", "--average-with-init", "--out", str(tmp_path / "m.safetensors")])
+    assert alone.exit_code == 2 and "--average-with-init needs --init-from" in alone.stderr
+    assert "training data" not in alone.output
+
+
 def test_train_offers_only_the_tasks_own_options():
     for task, foreign in (("sudoku", ["--numbers", "3"]), ("countdown", ["--puzzle-pool", "10"])):
         result = runner.invoke(app, ["train", task, *foreign])
