@@ -253,6 +253,8 @@ def run_bench(task_name, files: list[Path], limit, device, weights, threshold: f
 
 
 def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, console: Console, init_from: Path | None = None, device: str = "cpu", workers: int = 0, average_with_init: bool = False) -> None:
+    if average_with_init and init_from is None:  # an argument error: before the imports and the data
+        raise UsageError("--average-with-init needs --init-from: there are no starting weights to average with")
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from rmdm_cli.checkpoint import save_weights
@@ -260,8 +262,6 @@ def run_train(task_name, config, out: Path, state_path: Path, eval_count: int, c
     from rmdm_cli.train import progress as run_progress
     from rmdm_cli.train import average_with, total_cost, train
 
-    if average_with_init and init_from is None:
-        raise UsageError("--average-with-init needs --init-from: there are no starting weights to average with")
     task = get_task(task_name)
     default_steps = task.seq_len  # at most one token committed per step: the most careful schedule
     init, parent = None, None
