@@ -119,7 +119,6 @@ Order = Annotated[OrderChoice, typer.Option(help="Which masked cells a step comm
 Threshold = Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Adaptive steps: also commit every cell whose confidence reaches this; --steps stays the upper bound.", show_default=False)]
 AdaptiveDepth = Annotated[bool, typer.Option("--adaptive-depth", help="Adaptive depth: stop recursing in a step once the predictions stop changing; --depth stays the upper bound.")]
 GiveUp = Annotated[bool, typer.Option("--give-up", help="Stop a puzzle once what it has committed breaks a rule (its answer cannot end right), filling the rest with the current predictions.")]
-Rules = Annotated[bool, typer.Option("--rules", help="Rule-guided decoding: pick each cell only among the values the puzzle's rules allow next to what is committed (Sudoku: digits not yet in the cell's row, column or box; Countdown: unused numbers, allowed operators, and results that are the arithmetic's value).")]
 Retries = Annotated[int, typer.Option(min=0, help="Verified retries: re-run a puzzle the checker rejects with a sampled commit order and a new seed, up to this many times.")]
 
 
@@ -139,7 +138,6 @@ def make_solve(task_name: str):
         threshold: Threshold = None,
         adaptive_depth: AdaptiveDepth = False,
         give_up: GiveUp = False,
-        rules: Rules = False,
         retries: Retries = 0,
         batch_size: Annotated[int, typer.Option(min=1, help="Puzzles solved together.")] = 256,
     ) -> None:
@@ -151,7 +149,7 @@ def make_solve(task_name: str):
                 sources = [problem_from_options(numbers, target, sources or [])]
             elif not sources and sys.stdin.isatty():
                 raise UsageError(f"no puzzle given: pass a puzzle, a file, or pipe puzzles on stdin (see rmdm solve {task_name} --help)")
-            decoding = Decoding(depth, steps, order.value, threshold, adaptive_depth=adaptive_depth, give_up=give_up, rules=rules, retries=retries, seed=seed)
+            decoding = Decoding(depth, steps, order.value, threshold, adaptive_depth=adaptive_depth, give_up=give_up, retries=retries, seed=seed)
             code = run_solve(task_name, sources or [], decoding, weights, device.value, output_format.value, live, batch_size, console)
         except UsageError as error:
             raise fail(str(error)) from None
@@ -187,7 +185,6 @@ def make_eval(task_name: str):
         threshold: Threshold = None,
         adaptive_depth: AdaptiveDepth = False,
         give_up: GiveUp = False,
-        rules: Rules = False,
         retries: Retries = 0,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
     ) -> None:
@@ -197,7 +194,7 @@ def make_eval(task_name: str):
         try:
             depths = int_list(depth, "--depth") if depth else None
             steps_list = int_list(steps, "--steps") if steps else None
-            run_eval(task_name, files, depths, steps_list, limit, device.value, weights, Decoding(order=order.value, threshold=threshold, adaptive_depth=adaptive_depth, give_up=give_up, rules=rules, retries=retries), as_json, console)
+            run_eval(task_name, files, depths, steps_list, limit, device.value, weights, Decoding(order=order.value, threshold=threshold, adaptive_depth=adaptive_depth, give_up=give_up, retries=retries), as_json, console)
         except UsageError as error:
             raise fail(str(error)) from None
 

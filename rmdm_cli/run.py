@@ -203,7 +203,7 @@ def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, we
         for depth, steps in itertools.product(depths, steps_list):
             row = {
                 "set": path.name, "puzzles": len(puzzles), "depth": depth, "steps": steps, "threshold": decoding.threshold,
-                "adaptive_depth": decoding.adaptive_depth, "give_up": decoding.give_up, "rules": decoding.rules, "retries": decoding.retries,
+                "adaptive_depth": decoding.adaptive_depth, "give_up": decoding.give_up, "retries": decoding.retries,
             }
             row.update(measure(model, task, puzzles, replace(decoding, depth=depth, steps=steps)))
             if as_json:

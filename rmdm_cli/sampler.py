@@ -11,9 +11,6 @@ commits every token at least that confident in the same round (fewer rounds), an
 tokens are the same after two consecutive iterations (`depth` is then the upper bound).
 A third, `dead_end` (the task's rule check), stops a puzzle whose committed tokens already rule
 out every solution: committed tokens never change, so more passes could not make it right.
-With `legal` (the task's rules again), a round picks each open token only among those the
-rules allow next to the tokens committed before it, so no rule is broken that the committed
-tokens already decide; an open token the rules leave no choice for keeps its raw prediction.
 
 The sampler works on NumPy arrays and asks the denoiser for two things, `start` (embed the
 tokens) and `advance` (more iterations, logits back), so the torch model (model.py) and its
@@ -79,7 +76,6 @@ def unmask(
     threshold: float | None = None,
     adaptive_depth: bool = False,
     dead_end: Callable[[np.ndarray], np.ndarray] | None = None,
-    legal: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Iterator[SamplerState]:
     """Yield the state after every round; the last state is fully committed. The state's
     arrays are updated in place by later rounds: copy what you keep.
@@ -87,8 +83,7 @@ def unmask(
     With `threshold`, a round also commits every open token whose probability reaches it, so
     easy puzzles finish in fewer rounds; `steps` stays the upper bound. `rng` draws the random
     and sampled commit orders. With `dead_end`, a puzzle it flags after a round's commits has
-    all its open tokens committed to their current predictions at once. With `legal`, tokens
-    (A, T) -> (A, T, V) True where a token may go, predictions keep to the allowed tokens.
+    all its open tokens committed to their current predictions at once.
     """
     if steps < 1 or depth < 1:
         raise ValueError("steps and depth must be at least 1")
@@ -105,10 +100,6 @@ def unmask(
         open_active = is_open[active]
         logits, used = denoise(model, tokens[active], open_active, depth, adaptive_depth)  # (A, T, V), (A,)
         logits[..., mask_token] = -np.inf
-        if legal is not None:
-            allowed = legal(tokens[active])  # (A, T, V)
-            allowed |= ~allowed.any(-1, keepdims=True)  # no choice left: the puzzle is lost anyway
-            logits[~allowed] = -np.inf
         probs = np.exp(logits - logits.max(-1, keepdims=True))
         probs /= probs.sum(-1, keepdims=True)
         prediction = probs.argmax(-1)  # (A, T)

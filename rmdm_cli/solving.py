@@ -22,7 +22,6 @@ class Decoding:
     threshold: float | None = None  # also commit every open token at least this confident
     adaptive_depth: bool = False  # stop recursing once the open tokens' predictions are stable
     give_up: bool = False  # stop a puzzle once its committed tokens rule out every solution (the task's dead_end)
-    rules: bool = False  # pick each token among those the task's rules allow next to the committed ones (the task's legal)
     retries: int = 0  # re-runs of puzzles the checker rejects, each with a sampled commit order
     seed: int = 0  # for the random and sampled commit orders
 
@@ -76,7 +75,6 @@ def attempt(model: Denoiser, task: Task, puzzles: Sequence[Any], decoding: Decod
     sampler = unmask(
         model, tokens, decoding.steps, decoding.depth, order=decoding.order, rng=np.random.default_rng(decoding.seed),
         threshold=decoding.threshold, adaptive_depth=decoding.adaptive_depth, dead_end=task.dead_end if decoding.give_up else None,
-        legal=task.legal if decoding.rules else None,
     )
     for state in sampler:
         if on_state:

@@ -59,14 +59,6 @@ class Task:
 
         return np.zeros(len(tokens), dtype=bool)
 
-    def legal(self, tokens: np.ndarray) -> np.ndarray:
-        """(B, T, V) True where a token may fill an open position of the tokens (B, T) without
-        breaking a rule next to the committed tokens; rows with no allowed token are dead ends.
-        A task without rules allows every token."""
-        import numpy as np
-
-        return np.ones((*tokens.shape, self.vocab_size), dtype=bool)
-
     def exact_answer(self, puzzle: Any) -> str | None:
         """An answer found by the task's exact solver (the baseline `rmdm bench` compares with)."""
         raise NotImplementedError

@@ -283,53 +283,6 @@ def answer_lost(tokens: Sequence[int]) -> bool:
     return "_" not in last and int(last) != target
 
 
-def allowed_tokens(tokens: Sequence[int]) -> np.ndarray:
-    """(T, V) the tokens each open position of a partly committed answer may take under the
-    rules, next to its committed tokens: each given number and earlier result used once, an
-    operator whose arithmetic is allowed on the operands and gives the result where those are
-    known, and result digits spelling the arithmetic's value once the operands and operator are
-    known (the target's in the last equation). A result is a known operand once it is whole."""
-    import numpy as np
-
-    allowed = np.zeros((SEQ_LEN, VOCAB_SIZE), dtype=bool)
-    numbers = [int(text) for slot in range(MAX_NUMBERS) if (text := chars(tokens[slot * NUMBER_WIDTH : (slot + 1) * NUMBER_WIDTH]))]
-    target = int(chars(tokens[MAX_NUMBERS * NUMBER_WIDTH : PROMPT_LEN]))
-    equations = len(numbers) - 1
-    starts = [PROMPT_LEN + slot * EQUATION_WIDTH for slot in range(equations)]
-    used = {tokens[start + offset] for start in starts for offset in (0, 2)}
-    values = {NUMBER_REF + index: number for index, number in enumerate(numbers)}  # reference token -> value
-    for slot, start in enumerate(starts):
-        a, op, b = tokens[start : start + 3]
-        result_tokens = tokens[start + 3 : start + EQUATION_WIDTH]
-        free = [ref for ref in (*range(NUMBER_REF, NUMBER_REF + len(numbers)), *range(RESULT_REF, RESULT_REF + slot)) if ref not in used]
-        for position in (start, start + 2):
-            if tokens[position] == MASK:
-                allowed[position, free] = True
-        result_text = chars(result_tokens)
-        result = int(result_text) if result_text.isdigit() else None
-        known = a in values and b in values
-        if op == MASK:
-            for index, symbol in enumerate(OPS):
-                value = apply(values[a], symbol, values[b]) if known else None
-                allowed[start + 1, OP + index] = not known or (value is not None and result in (None, value))
-        required = None  # the result's value once the rules decide it; -1 when none can be right
-        if known and OP <= op < OP + len(OPS):
-            value = apply(values[a], OPS[op - OP], values[b])
-            required = -1 if value is None or value > MAX_VALUE else value
-        if slot == equations - 1:
-            required = target if required in (None, target) else -1
-        for position, token in enumerate(result_tokens, start + 3):
-            if token != MASK:
-                continue
-            if required is None:
-                allowed[position, [PAD, *range(DIGIT, DIGIT + 10)]] = True
-            elif required >= 0:
-                allowed[position, digits(required, VALUE_WIDTH)[position - start - 3]] = True
-        if result is not None:
-            values[RESULT_REF + slot] = result
-    return allowed
-
-
 def encode_solution(problem: Problem, equations: Sequence[str]) -> list[int]:
     """Tokens of a valid answer; each operand refers to a given number or earlier result of its value."""
     tokens = Countdown().encode(problem)
@@ -404,11 +357,6 @@ class Countdown(Task):
         import numpy as np
 
         return np.array([answer_lost(row) for row in tokens.tolist()], dtype=bool)
-
-    def legal(self, tokens: np.ndarray) -> np.ndarray:
-        import numpy as np
-
-        return np.stack([allowed_tokens(row) for row in tokens.tolist()])
 
     def exact_answer(self, problem: Problem) -> str | None:
         equations = solve_exact(problem.numbers, problem.target)

@@ -65,16 +65,6 @@ def is_solution(puzzle: Sequence[int], answer: Sequence[int]) -> bool:
     return find_conflict(answer) is None
 
 
-def unit_digits(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For grids (B, 81) with 0 for blanks: how often each digit is in each unit (B, 27, 9), and
-    whether each digit is already in one of each cell's units (B, 81, 9)."""
-    import numpy as np
-
-    digits = np.eye(10, dtype=np.int8)[tokens][..., 1:]  # (B, 81, 9) one-hot; blanks all zero
-    per_unit = digits[:, UNITS].sum(2)
-    return per_unit, (per_unit[:, CELL_UNITS] > 0).any(2)
-
-
 def format_grid(grid: Sequence[int], blank: str = ".") -> str:
     return "".join(str(d) if d else blank for d in grid)
 
@@ -213,18 +203,14 @@ class Sudoku(Task):
 
     def dead_end(self, tokens: np.ndarray) -> np.ndarray:
         """A digit repeated in a unit, or an open cell whose units already hold all nine digits."""
-        per_unit, taken = unit_digits(tokens)
-        repeated = (per_unit > 1).any((1, 2))
-        stuck = ((tokens == 0) & taken.all(2)).any(1)
-        return repeated | stuck
-
-    def legal(self, tokens: np.ndarray) -> np.ndarray:
-        """The digits none of a cell's units holds yet."""
         import numpy as np
 
-        allowed = np.zeros((*tokens.shape, self.vocab_size), dtype=bool)
-        allowed[..., 1:] = ~unit_digits(tokens)[1]
-        return allowed
+        digits = np.eye(10, dtype=np.int8)[tokens][..., 1:]  # (B, 81, 9) one-hot; blanks all zero
+        per_unit = digits[:, UNITS].sum(2)  # (B, 27, 9) times each digit is in each unit
+        repeated = (per_unit > 1).any((1, 2))
+        taken = (per_unit[:, CELL_UNITS] > 0).any(2)  # (B, 81, 9) digit already in one of the cell's units
+        stuck = ((tokens == 0) & taken.all(2)).any(1)
+        return repeated | stuck
 
     def exact_answer(self, puzzle: Grid) -> str | None:
         solutions = solve_exact(puzzle)
