@@ -91,6 +91,8 @@ def run_solve(task_name, sources: list[str], decoding: Decoding, weights, device
                     solvable = task.solvable(puzzle)
                     if solvable is not None:
                         reason = "a solution exists" if solvable else "the problem has no solution"
+                        beyond = task.beyond_training(puzzle) if solvable else None
+                        reason += f"; {beyond}" if beyond else ""
                         console.print(f"line {line_no}: not solved ({reason})", highlight=False)
                 if output_format == "jsonl":
                     record = {

@@ -240,3 +240,12 @@ def test_data_recipe_names_the_exclusion():
     task = Countdown()
     task.prepare_training(TrainConfig())
     assert f"{len(benchmark_targets())} targets excluded" in task.data_recipe(TrainConfig())
+
+
+def test_cli_says_when_a_failed_problem_lies_beyond_training(tiny_countdown_weights):
+    text = "86,28,13,31,96\n99,2,1,200\n150,2,1,300\n"  # in range; target 200 beyond; number 150 and target 300 beyond
+    result = runner.invoke(app, ["solve", "countdown", "--weights", str(tiny_countdown_weights)], input=text)
+    assert result.exit_code == 1
+    assert "line 1: not solved (a solution exists)\n" in result.stderr
+    assert "line 2: not solved (a solution exists; the model is trained on numbers 1-99 and targets 10-100, not target 200)" in result.stderr
+    assert "not number 150, target 300)" in result.stderr

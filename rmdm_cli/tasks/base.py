@@ -67,6 +67,11 @@ class Task:
         """Whether the puzzle has any solution (asked when the model fails); None if not decided."""
         return None
 
+    def beyond_training(self, puzzle: Any) -> str | None:
+        """What in the puzzle lies outside the ranges the task's models train on (said when the
+        model fails a solvable puzzle, since it was never shown such puzzles); None if nothing."""
+        return None
+
     def render(self, puzzle: Any, tokens: Sequence[int], confidence: Sequence[float]) -> RenderableType:
         """A Rich view of a partly committed answer (mask tokens still open)."""
         raise NotImplementedError

@@ -365,6 +365,14 @@ class Countdown(Task):
     def solvable(self, problem: Problem) -> bool:
         return solve_exact(problem.numbers, problem.target) is not None
 
+    def beyond_training(self, problem: Problem) -> str | None:
+        outside = [f"number {number}" for number in problem.numbers if not TRAIN_NUMBERS[0] <= number <= TRAIN_NUMBERS[1]]
+        if not TRAIN_TARGETS[0] <= problem.target <= TRAIN_TARGETS[1]:
+            outside.append(f"target {problem.target}")
+        if not outside:
+            return None
+        return f"the model is trained on numbers {TRAIN_NUMBERS[0]}-{TRAIN_NUMBERS[1]} and targets {TRAIN_TARGETS[0]}-{TRAIN_TARGETS[1]}, not {', '.join(outside)}"
+
     def render(self, problem: Problem, tokens: Sequence[int], confidence: Sequence[float]) -> RenderableType:
         from rich.text import Text
 
