@@ -101,11 +101,13 @@ def measure_cells(directory: Path, task_name: str, count: int, say: Callable[[st
         else:  # every step count at the trained depth; extrapolation (2L, 4L) at full steps only
             settings = [(trained_depth, steps) for steps in steps_list] + [(factor * trained_depth, full_steps) for factor in (2, 4)]
         for depth, steps in settings:
+            # puzzles/s is left out: it depends on the machine and its load, so every rerun would rewrite every row
+            measured = measure(model, task, puzzles, Decoding(depth, steps))
             rows.append({
                 "cell": path.stem, "variant": variant, "width": header["config"]["width"], "trained_depth": trained_depth,
                 "seed": training["train_config"]["seed"], "parameters": training["parameters"], "examples": training["examples"],
                 "train_cpu_minutes": round(training["train_seconds"] * training["threads"] / 60, 1),
-                "depth": depth, "steps": steps, **measure(model, task, puzzles, Decoding(depth, steps)),
+                "depth": depth, "steps": steps, "solved_pct": measured["solved_pct"], "mean_forward_passes": measured["mean_forward_passes"],
             })
         say(f"measured {path.stem}")
     return rows

@@ -26,6 +26,7 @@ def test_study_trains_missing_cells_once_and_reports_every_claim(tmp_path, monke
     assert len(rows) == 4 * (4 + 2)  # cells x (four step counts at L, then 2L and 4L)
     assert {row["depth"] for row in rows if row["trained_depth"] == 2} == {2, 4, 8}
     assert all(row["mean_forward_passes"] <= row["steps"] * row["depth"] for row in rows)
+    assert study.measure_cells(tmp_path / "weights", "sudoku", 2, lambda _: None) == rows  # nothing timed: a rerun rewrites no row
     text = study.write_report({"sudoku": rows}, tmp_path / "docs", "rmdm study report", 2).read_text()
     assert "### Claim 1" in text and "### Claim 2" in text and "### Extrapolation" in text
     assert "| 16 |" in text and "L = 2" in text
