@@ -27,10 +27,18 @@ def open_sources(sources: list[str]) -> Iterator[tuple[int, str]]:
         return numbered_lines(sys.stdin.buffer)
     if len(sources) == 1 and Path(sources[0]).is_file():
         return _file_lines(Path(sources[0]))
+    if len(sources) == 1 and _looks_like_a_path(sources[0]):  # a mistyped file name, not a puzzle
+        raise UsageError(f"{sources[0]}: no such file")
     for source in sources:
         if source == "-" or Path(source).is_file():
             raise UsageError("give either one FILE, -, or one or more puzzles, not a mix")
     return iter(enumerate((source.strip() for source in sources), start=1))
+
+
+def _looks_like_a_path(source: str) -> bool:
+    """A folder separator or a puzzle file's extension: no puzzle has either (a puzzle with a
+    stray letter, like `...8.a79`, stays a puzzle and gets its own error)."""
+    return "/" in source or Path(source).suffix.lower() in {".txt", ".csv", ".json", ".jsonl"}
 
 
 def _file_lines(path: Path) -> Iterator[tuple[int, str]]:

@@ -69,6 +69,11 @@ def test_usage_errors_exit_2(tiny_weights, tmp_path):
     missing = runner.invoke(app, ["solve", "sudoku", "--weights", str(tmp_path / "nope.safetensors"), EASY[0]])
     assert missing.exit_code == 2 and "nope.safetensors: no such weights file" in missing.stderr
     assert "Traceback" not in missing.stderr
+    for mistyped in ("puzzles.txt", str(tmp_path / "gone" / "p")):  # a file name, not a puzzle
+        result = solve(tiny_weights, mistyped)
+        assert result.exit_code == 2 and f"error: {mistyped}: no such file" in result.stderr
+    typo = solve(tiny_weights, EASY[0][:-3] + ".a9")  # a puzzle with a stray letter is still a puzzle
+    assert typo.exit_code == 2 and "line 1:" in typo.stderr and "no such file" not in typo.stderr
 
 
 def test_seed_gives_identical_output(tiny_weights):
