@@ -28,7 +28,7 @@ def open_sources(sources: list[str]) -> Iterator[tuple[int, str]]:
     if len(sources) == 1 and Path(sources[0]).is_file():
         return _file_lines(Path(sources[0]))
     if len(sources) == 1 and _looks_like_a_path(sources[0]):  # a mistyped file name, not a puzzle
-        raise UsageError(f"{sources[0]}: no such file")
+        raise UsageError(f"{sources[0]}: " + ("a folder, not a file" if Path(sources[0]).is_dir() else "no such file"))
     for source in sources:
         if source == "-" or Path(source).is_file():
             raise UsageError("give either one FILE, -, or one or more puzzles, not a mix")

@@ -72,6 +72,8 @@ def test_usage_errors_exit_2(tiny_weights, tmp_path):
     for mistyped in ("puzzles.txt", str(tmp_path / "gone" / "p")):  # a file name, not a puzzle
         result = solve(tiny_weights, mistyped)
         assert result.exit_code == 2 and f"error: {mistyped}: no such file" in result.stderr
+    folder = solve(tiny_weights, str(tmp_path))
+    assert folder.exit_code == 2 and f"error: {tmp_path}: a folder, not a file" in folder.stderr
     typo = solve(tiny_weights, EASY[0][:-3] + ".a9")  # a puzzle with a stray letter is still a puzzle
     assert typo.exit_code == 2 and "line 1:" in typo.stderr and "no such file" not in typo.stderr
 
