@@ -25,10 +25,12 @@ def open_sources(sources: list[str]) -> Iterator[tuple[int, str]]:
     """Numbered lines from [] or ['-'] (stdin), [FILE], or puzzle texts (numbered by position)."""
     if not sources or sources == ["-"]:
         return numbered_lines(sys.stdin.buffer)
-    if len(sources) == 1 and Path(sources[0]).is_file():
-        return _file_lines(Path(sources[0]))
-    if len(sources) == 1 and _looks_like_a_path(sources[0]):  # a mistyped file name, not a puzzle
-        raise UsageError(f"{sources[0]}: " + ("a folder, not a file" if Path(sources[0]).is_dir() else "no such file"))
+    if len(sources) == 1:
+        path = Path(sources[0])
+        if path.is_file():
+            return _file_lines(path)
+        if _looks_like_a_path(sources[0]):  # a mistyped file name, not a puzzle
+            raise UsageError(f"{sources[0]}: " + ("a folder, not a file" if path.is_dir() else "no such file"))
     for source in sources:
         if source == "-" or Path(source).is_file():
             raise UsageError("give either one FILE, -, or one or more puzzles, not a mix")
