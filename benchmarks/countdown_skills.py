@@ -23,7 +23,7 @@ import torch
 from rich.console import Console
 
 from rmdm_cli.checkpoint import load_weights
-from rmdm_cli.run import read_puzzle_file
+from rmdm_cli.inputs import read_puzzle_file
 from rmdm_cli.solving import Decoding, solve_all
 from rmdm_cli.tasks.countdown import EQUATION_WIDTH, PROMPT_LEN, Countdown, answer_error, benchmark_targets, encode_solution, random_example
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from rmdm_cli.model import RecursiveDenoiser
-from rmdm_cli.run import measure
+from rmdm_cli.solving import measure
 from rmdm_cli.solving import Decoding
 from rmdm_cli.study import EVAL_SEED, EVAL_SETS, STUDY_RECIPE
 from rmdm_cli.tasks import get_task

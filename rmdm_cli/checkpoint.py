@@ -4,10 +4,27 @@ training metadata as JSON. Loading is strict and every failure names the file.""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
+from rmdm_cli.errors import UsageError
+
 FORMAT = "rmdm-1"
+
+
+def weights_dir() -> Path:
+    """Where the shipped weights are: $RMDM_WEIGHTS_DIR, else the copy inside an installed
+    package, else the checkout's top-level weights/ folder (an editable install)."""
+    if os.environ.get("RMDM_WEIGHTS_DIR"):
+        return Path(os.environ["RMDM_WEIGHTS_DIR"])
+    package = Path(__file__).resolve().parent
+    installed = package / "weights"
+    return installed if installed.is_dir() else package.parent / "weights"
+
+
+def default_weights(task: str) -> Path:
+    return weights_dir() / f"{task}.safetensors"
 
 
 class WeightsError(Exception):
@@ -125,3 +142,17 @@ def load_numpy_weights(path: Path, task: str):
 
     config, tensors, header = read_checkpoint(path, task)
     return NumpyDenoiser(config, tensors), header
+
+
+def load_model(task: str, weights: Path | None, device: str, torch_free: bool = False):
+    """(model, header) for `device` (auto, cpu or cuda) from `weights` (default: the shipped
+    ones); `torch_free` on the CPU gives the NumPy copy of the model, which spares the torch
+    import. Unusable weights are a UsageError naming the file."""
+    from rmdm_cli.devices import pick_device
+
+    try:
+        device = pick_device(device)
+        path = weights or default_weights(task)
+        return load_numpy_weights(path, task) if torch_free and device == "cpu" else load_weights(path, task, device)
+    except WeightsError as error:
+        raise UsageError(str(error)) from None

@@ -17,6 +17,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 
+from rmdm_cli.checkpoint import default_weights, weights_dir  # noqa: E402
 from rmdm_cli.errors import UsageError  # noqa: E402
 from rmdm_cli.tasks import TASK_NAMES, get_task_class  # noqa: E402
 
@@ -36,51 +37,28 @@ app.add_typer(train_app, name="train")
 app.add_typer(study_app, name="study")
 app.add_typer(generate_app, name="generate")
 
-WEIGHTS_DIR = Path(os.environ.get("RMDM_WEIGHTS_DIR", Path(__file__).resolve().parent.parent / "weights"))
+def show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("rmdm")
+        except PackageNotFoundError:
+            number = "(not installed)"
+        print(f"rmdm {number}\nweights: {weights_dir()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=show_version, is_eager=True, help="Print the version and the weights folder in use, and exit.")] = False,
+) -> None:
+    """Solve puzzles with recursive masked diffusion models."""
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     console.print(f"[bold red]error:[/] {message}", highlight=False)
     return typer.Exit(code)
-
-
-def default_weights(task: str) -> Path:
-    return WEIGHTS_DIR / f"{task}.safetensors"
-
-
-def no_nvidia_driver() -> bool:
-    """True where CUDA cannot be available, known without the 2 s torch import: macOS, or Linux
-    without the NVIDIA driver's files."""
-    if sys.platform == "darwin":
-        return True
-    return sys.platform == "linux" and not any(Path(path).exists() for path in ("/proc/driver/nvidia", "/dev/nvidiactl"))
-
-
-def pick_device(device: str) -> str:
-    if device == "cpu":
-        return device
-    if device == "auto" and no_nvidia_driver():
-        return "cpu"
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--device cuda: CUDA is not available on this machine (try --device cpu)")
-    return device
-
-
-def load_model(task: str, weights: Optional[Path], device: str, torch_free: bool = False):
-    """(model, header) for `device` (auto, cpu or cuda); `torch_free` on the CPU gives the
-    NumPy copy of the model, which spares the torch import."""
-    from rmdm_cli.checkpoint import WeightsError, load_numpy_weights, load_weights
-
-    try:
-        device = pick_device(device)
-        path = weights or default_weights(task)
-        return load_numpy_weights(path, task) if torch_free and device == "cpu" else load_weights(path, task, device)
-    except WeightsError as error:
-        raise UsageError(str(error)) from None
 
 
 def int_list(text: str, option: str, minimum: int = 1) -> list[int]:
@@ -114,7 +92,7 @@ class FormatChoice(str, Enum):
 Depth = Annotated[Optional[int], typer.Option(min=1, help="Recursion depth: block-stack applications per step (default: from the weights).")]
 Steps = Annotated[Optional[int], typer.Option(min=1, help="Denoising steps, rounds of committing (default: from the weights).")]
 Device = Annotated[DeviceChoice, typer.Option(help="Where to run the model.")]
-Weights = Annotated[Optional[Path], typer.Option(help="Weights file (default: weights/TASK.safetensors).", dir_okay=False)]
+Weights = Annotated[Optional[Path], typer.Option(help="Weights file (default: TASK.safetensors in the weights folder that `rmdm --version` names).", dir_okay=False)]
 Order = Annotated[OrderChoice, typer.Option(help="Which masked cells a step commits first.")]
 Threshold = Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Adaptive steps: also commit every cell whose confidence reaches this; --steps stays the upper bound.", show_default=False)]
 AdaptiveDepth = Annotated[bool, typer.Option("--adaptive-depth", help="Adaptive depth: stop recursing in a step once the predictions stop changing; --depth stays the upper bound.")]
@@ -155,7 +133,10 @@ def make_solve(task_name: str):
             raise fail(str(error)) from None
         raise typer.Exit(code)
 
-    solve.__doc__ = f"Solve {task_name} puzzles with the model: answers to stdout in input order; exit 0 all solved, 1 some unsolved, 2 bad input."
+    solve.__doc__ = (
+        f"Solve {task_name} puzzles with the model: answers to stdout in input order, one line a puzzle; "
+        f"exit 0 all solved, 1 some unsolved, 2 bad input.\n\nDefault weights: {default_weights(task_name)}"
+    )
     if task_name != "countdown":  # --numbers/--target only make sense for Countdown
         signature = inspect.signature(solve, eval_str=True)
         solve.__signature__ = signature.replace(parameters=[p for name, p in signature.parameters.items() if name not in ("numbers", "target")])
@@ -167,6 +148,8 @@ def problem_from_options(numbers: Optional[str], target: Optional[int], extra: l
     the first arrive as positional arguments; join them back into `25,50,75,100,842`."""
     if numbers is None or target is None:
         raise UsageError("--numbers and --target go together")
+    if puzzles := [value for value in extra if not value.isdigit()]:
+        raise UsageError(f"--numbers/--target give one problem; {puzzles[0]!r} is another: give problems either as arguments or with those options")
     values = numbers.replace(",", " ").split() + extra
     if not all(value.isdigit() for value in values):
         raise UsageError(f"--numbers: expected whole numbers, got {' '.join(values)!r}")
@@ -257,7 +240,8 @@ def make_train(task_name: str):
         threads: Annotated[int, typer.Option(min=0, help="CPU threads (0: torch's default).")] = 0,
         device: Device = DeviceChoice.auto,
         workers: Annotated[int, typer.Option(min=0, help="Processes making training batches ahead (0: the training process does).")] = 0,
-        out: Annotated[Path, typer.Option(help="Where to write the final weights.")] = Path(f"weights/{task_name}.safetensors"),
+        out: Annotated[Path, typer.Option(help="Where to write the final weights (never the shipped ones unless asked).")] = Path(f"runs/{task_name}.safetensors"),
+        force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
         state: Annotated[Optional[Path], typer.Option(help="Resumable training state (default: runs/<out name>.state.pt); an existing one is resumed.", show_default=False)] = None,
         eval_count: Annotated[int, typer.Option(min=0, help="Held-out generated puzzles solved after training; the result goes into the metadata.")] = 200,
         init_from: Annotated[Optional[Path], typer.Option(help="Start from these weights instead of random ones (same architecture; depth may differ).", show_default=False)] = None,
@@ -273,7 +257,9 @@ def make_train(task_name: str):
             seed=seed, threads=threads,
         )
         try:
-            run_train(task_name, config, out, state or Path("runs") / f"{out.stem}.state.pt", eval_count, console, init_from, pick_device(device.value), workers, average_with_init)
+            from rmdm_cli.devices import pick_device
+
+            run_train(task_name, config, out, state or Path("runs") / f"{out.stem}.state.pt", eval_count, console, init_from, pick_device(device.value), workers, average_with_init, force)
         except UsageError as error:
             raise fail(str(error)) from None
 

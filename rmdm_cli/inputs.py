@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import codecs
+import itertools
 import sys
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, TYPE_CHECKING, Iterable, Iterator
 
 from rmdm_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from rmdm_cli.tasks import Task
+
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 def numbered_lines(stream: IO[bytes]) -> Iterator[tuple[int, str]]:
     """Yield (line number, text) for lines that are neither blank nor `#` comments.
 
     Bytes are decoded per line with replacement, so binary garbage becomes a bad line that is
-    reported, not an exception that loses the good lines around it.
+    reported, not an exception that loses the good lines around it. A byte-order mark is
+    dropped; a UTF-16 file (as some Windows editors save) is decoded whole.
     """
-    for line_no, raw in enumerate(stream, start=1):
+    lines: Iterable[bytes] = stream
+    first = stream.readline()
+    if first.startswith(UTF16_BOMS):
+        text = (first + stream.read()).decode("utf-16", errors="replace")
+        lines = (line.encode() for line in text.splitlines())
+    else:
+        lines = itertools.chain([first.removeprefix(codecs.BOM_UTF8)] if first else [], stream)
+    for line_no, raw in enumerate(lines, start=1):
         text = raw.decode("utf-8", errors="replace").strip()
         if text and not text.startswith("#"):
             yield line_no, text
@@ -37,6 +54,15 @@ def open_sources(sources: list[str]) -> Iterator[tuple[int, str]]:
     return iter(enumerate((source.strip() for source in sources), start=1))
 
 
+def count_lines(sources: list[str]) -> int | None:
+    """How many puzzle lines the sources hold, where that is known before solving (None for stdin)."""
+    if not sources or sources == ["-"]:
+        return None
+    if len(sources) == 1 and Path(sources[0]).is_file():
+        return sum(1 for _ in _file_lines(Path(sources[0])))
+    return len(sources)
+
+
 def _looks_like_a_path(source: str) -> bool:
     """A folder separator or a puzzle file's extension: no puzzle has either (a puzzle with a
     stray letter, like `...8.a79`, stays a puzzle and gets its own error)."""
@@ -46,3 +72,19 @@ def _looks_like_a_path(source: str) -> bool:
 def _file_lines(path: Path) -> Iterator[tuple[int, str]]:
     with path.open("rb") as handle:
         yield from numbered_lines(handle)
+
+
+def read_puzzle_file(task: Task, path: Path, limit: int | None, console: Console) -> list:
+    """Every puzzle of a benchmark file (the first `limit`); a bad line is a usage error."""
+    from rmdm_cli.tasks import PuzzleError
+
+    puzzles, bad = [], 0
+    for line_no, text in itertools.islice(task.records(_file_lines(path)), limit):  # limit None: all
+        try:
+            puzzles.append(task.parse(text))
+        except PuzzleError as error:
+            console.print(f"[bold red]error:[/] line {line_no}: {error}", highlight=False)
+            bad += 1
+    if bad:
+        raise UsageError(f"{path}: {bad} bad lines")
+    return puzzles

@@ -34,8 +34,31 @@ class Answer:
     answer: str  # decoded answer text
     solved: bool  # decided by the task's exact checker
     forward_passes: int  # block-stack applications spent on this puzzle, all attempts
-    seconds: float  # wall time of the batch this puzzle was in, shared equally, all attempts
+    seconds: float  # this puzzle's share of its batch's wall time, in proportion to its forward passes, all attempts
     attempts: int = 1  # 1 + retries used
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a puzzle was not solved: "no solution" (the puzzle has none), "breaks a rule" (the
+    model's answer does, though a solution exists) or "missed" (a solution exists; the answer
+    breaks no rule the task can name)."""
+
+    reason: str
+    detail: str | None  # the first rule the answer breaks
+    message: str  # one line for stderr
+
+
+def diagnose(task: Task, puzzle: Any, answer: str) -> Failure:
+    """The reason an answer the checker rejected is not a solution."""
+    solvable = task.solvable(puzzle)
+    if not solvable:
+        return Failure("no solution", None, "the puzzle has no solution")
+    detail = task.violation(puzzle, answer)
+    message = f"a solution exists; the model's answer breaks a rule: {detail}" if detail else "a solution exists and the model missed it"
+    if beyond := task.beyond_training(puzzle):
+        message += f"; {beyond}"
+    return Failure("breaks a rule" if detail else "missed", detail, message)
 
 
 # Retries draw the commit order in proportion to confidence: on easy50 (first shipped model,
@@ -81,16 +104,39 @@ def attempt(model: Denoiser, task: Task, puzzles: Sequence[Any], decoding: Decod
             on_state(state)
     final = tokens if state is None else state.tokens
     passes = [0] * len(puzzles) if state is None else state.forward_passes.tolist()
-    seconds = (time.perf_counter() - started) / max(1, len(puzzles))
+    elapsed = time.perf_counter() - started
+    total_passes = sum(passes)
     answers = []
     for puzzle, row, spent in zip(puzzles, final.tolist(), passes):
         answer = task.decode(puzzle, row)
-        answers.append(Answer(answer, task.check(puzzle, answer), spent, seconds))
+        share = spent / total_passes if total_passes else 1 / len(puzzles)
+        answers.append(Answer(answer, task.check(puzzle, answer), spent, elapsed * share))
     return answers
 
 
-def solve_all(model: Denoiser, task: Task, puzzles: Sequence[Any], decoding: Decoding, batch_size: int = 256) -> list[Answer]:
+def solve_all(
+    model: Denoiser, task: Task, puzzles: Sequence[Any], decoding: Decoding, batch_size: int = 256, on_done: Callable[[float], None] | None = None
+) -> list[Answer]:
+    """Every puzzle's answer; `on_done` hears how many puzzles are done (fractions within a batch)."""
     answers: list[Answer] = []
     for start in range(0, len(puzzles), batch_size):
-        answers += solve_batch(model, task, puzzles[start : start + batch_size], decoding)
+        batch = puzzles[start : start + batch_size]
+        on_state = None
+        if on_done:
+            on_state = lambda state, done=len(answers), size=len(batch): on_done(done + size * state.step / decoding.steps)  # noqa: E731
+        answers += solve_batch(model, task, batch, decoding, on_state)
+        if on_done:
+            on_done(len(answers))
     return answers
+
+
+def measure(model: Denoiser, task: Task, puzzles: Sequence[Any], decoding: Decoding, on_done: Callable[[float], None] | None = None) -> dict:
+    """Solved %, mean forward passes and puzzles/s of one decoding over the puzzles."""
+    started = time.perf_counter()
+    answers = solve_all(model, task, puzzles, decoding, on_done=on_done)
+    seconds = time.perf_counter() - started
+    return {
+        "solved_pct": round(100 * sum(a.solved for a in answers) / max(1, len(answers)), 2),
+        "mean_forward_passes": round(sum(a.forward_passes for a in answers) / max(1, len(answers)), 1),
+        "puzzles_per_s": round(len(answers) / seconds, 2),
+    }

@@ -82,7 +82,7 @@ def train_cells(cells: list[Cell], directory: Path, train_steps: int, batch_size
 def measure_cells(directory: Path, task_name: str, count: int, say: Callable[[str], None]) -> list[dict]:
     """One row per (cell, inference depth, steps): solved % on the held-out set."""
     from rmdm_cli.checkpoint import load_weights
-    from rmdm_cli.run import measure
+    from rmdm_cli.solving import measure
     from rmdm_cli.solving import Decoding
     from rmdm_cli.tasks import get_task
 

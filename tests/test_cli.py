@@ -143,7 +143,7 @@ def test_a_stale_training_state_is_one_line_error(tmp_path):
               "--eval-count", "0", "--out", str(tmp_path / "m.safetensors"), "--state", str(state)]
     first = runner.invoke(app, ["train", "sudoku", "--train-steps", "1", *common])
     assert first.exit_code == 0 and state.exists()
-    other = runner.invoke(app, ["train", "sudoku", "--train-steps", "2", *common])
+    other = runner.invoke(app, ["train", "sudoku", "--train-steps", "2", "--force", *common])
     assert other.exit_code == 2 and "Traceback" not in other.output
     assert f"{state} was written by a different training config" in other.stderr
 
@@ -196,7 +196,7 @@ def test_one_puzzle_on_the_cpu_is_solved_without_torch(tiny_weights, device):
     # model. "auto" knows there is no GPU from the missing NVIDIA driver (patched in: CI has none,
     # a GPU machine would).
     code = (
-        "import sys; import rmdm_cli.cli as cli; cli.no_nvidia_driver = lambda: True\n"
+        "import sys; import rmdm_cli.devices as devices; devices.no_nvidia_driver = lambda: True; import rmdm_cli.cli as cli\n"
         f"sys.argv = ['rmdm', 'solve', 'sudoku', '--device', {device!r}, '--weights', {str(tiny_weights)!r}, {EASY[0]!r}]\n"
         "try: cli.main()\nexcept SystemExit as exit: assert exit.code == 1, exit.code\n"
         "assert 'torch' not in sys.modules"
@@ -308,3 +308,60 @@ def test_train_with_a_time_budget_and_a_data_worker_writes_its_cost(tmp_path):
     assert training["device"] == "cpu" and training["total_train_seconds"] == training["train_seconds"] >= 1.2
     assert "total_gpu_train_seconds" not in training
     assert "training data: 4 random complete grids" in result.output
+
+
+def test_unsolved_sudoku_lines_say_why_and_jsonl_carries_the_reason(tiny_weights):
+    no_solution = "12345678." + "........9" + "." * 63  # the last cell of row 1 has no digit left
+    result = solve(tiny_weights, "--format", "jsonl", input=f"{EASY[0]}\n{no_solution}\n")
+    first, second = map(json.loads, result.stdout.splitlines())
+    assert result.exit_code == 1
+    assert first["reason"] == "breaks a rule" and first["solvable"] is True and "appears twice" in first["broken_rule"]
+    assert second["reason"] == "no solution" and second["solvable"] is False
+    assert f"line 1: not solved: a solution exists; the model's answer breaks a rule: {first['broken_rule']}\n" in result.stderr
+    assert "line 2: not solved: the puzzle has no solution\n" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("2 puzzles: 0 solved, 2 not solved, 0 bad lines · ")
+
+
+def test_jsonl_seconds_are_each_puzzles_share_of_its_batch(tiny_weights):
+    from rmdm_cli.tasks.sudoku import format_grid, parse_grid, solve_exact
+
+    complete = format_grid(solve_exact(parse_grid(EASY[0]))[0])  # nothing to fill: no forward pass
+    result = solve(tiny_weights, "--format", "jsonl", input=f"{complete}\n{EASY[1]}\n{EASY[2]}\n")
+    done, *others = [json.loads(line) for line in result.stdout.splitlines()]
+    assert done["solved"] and done["forward_passes"] == 0 and done["seconds"] == 0
+    assert others[0]["forward_passes"] == others[1]["forward_passes"] > 0 and others[0]["seconds"] == others[1]["seconds"] > 0
+
+
+def test_byte_order_marks_and_utf16_files_are_read(tiny_weights, tmp_path):
+    for name, data in (("bom.txt", "\ufeff" + "\n".join(EASY) + "\n"), ("utf16.txt", "\r\n".join(EASY) + "\r\n")):
+        path = tmp_path / name
+        path.write_bytes(data.encode("utf-8") if name == "bom.txt" else data.encode("utf-16"))
+        result = solve(tiny_weights, str(path))
+        assert result.exit_code == 1 and len(result.stdout.splitlines()) == 3, result.stderr
+        assert "error" not in result.stderr
+
+
+def test_default_training_never_overwrites_weights(tmp_path, monkeypatch):
+    import hashlib
+
+    shipped = {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in (ROOT / "weights").glob("*.safetensors")}
+    monkeypatch.chdir(tmp_path)
+    tiny = ["train", "sudoku", "--width", "16", "--heads", "2", "--layers", "1", "--depth", "1", "--batch-size", "2",
+            "--pool-size", "4", "--train-steps", "1", "--eval-count", "0"]
+    first = runner.invoke(app, tiny)
+    assert first.exit_code == 0, first.output
+    written = tmp_path / "runs" / "sudoku.safetensors"
+    before = written.read_bytes()
+    again = runner.invoke(app, tiny)
+    assert again.exit_code == 2 and "runs/sudoku.safetensors exists: choose another --out, or pass --force" in again.stderr
+    assert written.read_bytes() == before
+    assert runner.invoke(app, [*tiny, "--force", "--state", "other.pt"]).exit_code == 0
+    assert shipped and all(hashlib.sha256(path.read_bytes()).hexdigest() == digest for path, digest in shipped.items())
+
+
+def test_version_names_the_weights_folder():
+    result = runner.invoke(app, ["--version"])
+    from rmdm_cli.checkpoint import weights_dir
+
+    assert result.exit_code == 0 and result.stdout.startswith("rmdm ") and f"weights: {weights_dir()}" in result.stdout
+    assert str(weights_dir() / "sudoku.safetensors") in runner.invoke(app, ["solve", "sudoku", "--help"], env={"COLUMNS": "400"}).stdout

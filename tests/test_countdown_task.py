@@ -218,8 +218,16 @@ def test_cli_solve_countdown_jsonl(tiny_countdown_weights):
     assert [r["line"] for r in records] == [1, 2]
     assert records[0]["input"] == "86,28,13,31,96" and "output" in records[0]
     assert [r.get("solvable") for r in records] == [True, False]  # the random model fails both
+    assert [r["reason"] for r in records] == ["breaks a rule", "no solution"]
+    assert records[0]["broken_rule"] == task_violation(records[0]) and "broken_rule" not in records[1]
     assert "line 3: expected 3 to 5 numbers" in result.stderr
-    assert "line 2: not solved (the problem has no solution)" in result.stderr
+    assert "line 2: not solved: the puzzle has no solution\n" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("2 puzzles: 0 solved, 2 not solved, 1 bad line · ")
+
+
+def task_violation(record) -> str:
+    problem = parse_problem(record["input"])
+    return answer_error(problem.numbers, problem.target, record["output"])
 
 
 def test_cli_numbers_and_target_options(tiny_countdown_weights):
@@ -246,6 +254,34 @@ def test_cli_says_when_a_failed_problem_lies_beyond_training(tiny_countdown_weig
     text = "86,28,13,31,96\n99,2,1,200\n150,2,1,300\n"  # in range; target 200 beyond; number 150 and target 300 beyond
     result = runner.invoke(app, ["solve", "countdown", "--weights", str(tiny_countdown_weights)], input=text)
     assert result.exit_code == 1
-    assert "line 1: not solved (a solution exists)\n" in result.stderr
-    assert "line 2: not solved (a solution exists; the model is trained on numbers 1-99 and targets 10-100, not target 200)" in result.stderr
-    assert "not number 150, target 300)" in result.stderr
+    line1, line2, line3 = result.stderr.splitlines()[:3]
+    assert line1.startswith("line 1: not solved: a solution exists; the model's answer breaks a rule: ") and "trained on" not in line1
+    assert line2.startswith("line 2: not solved: a solution exists; ")
+    assert line2.endswith("; the model is trained on numbers 1-99 and targets 10-100, not target 200")
+    assert line3.endswith("not number 150, target 300")
+
+
+def test_numbers_options_with_a_positional_problem_are_a_usage_error(tiny_countdown_weights):
+    result = runner.invoke(app, ["solve", "countdown", "--weights", str(tiny_countdown_weights), "--numbers", "60", "16", "34", "87", "--target", "97", "86,28,13,31,96"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "--numbers/--target give one problem; '86,28,13,31,96' is another" in result.stderr
+
+
+def test_live_view_marks_broken_equations_and_keeps_slot_widths():
+    from rich.console import Console
+
+    task = Countdown()
+    problem = parse_problem("86,28,13,31,96")
+    right = encode_solution(problem, ["86+28=114", "31-13=18", "114-18=96"])
+    wrong = encode_solution(problem, ["86+28=114", "31-13=18", "114-18=96"])
+    wrong[PROMPT_LEN + 3 : PROMPT_LEN + EQUATION_WIDTH] = [DIGIT + 1, DIGIT + 1, DIGIT + 1, DIGIT + 1]  # 86+28=1111
+    half = [MASK if position >= PROMPT_LEN + EQUATION_WIDTH + 3 else token for position, token in enumerate(right)]
+
+    def lines(tokens):
+        console = Console(width=80, record=True, color_system="truecolor", force_terminal=True)
+        console.print(task.render(problem, tokens, [1.0] * len(tokens)))
+        return console.export_text(styles=True).splitlines()[1:4], console.export_text().splitlines()[1:4]
+
+    styled, plain = lines(wrong)
+    assert "\x1b[31m" in styled[0] and "\x1b[31m" not in styled[1]  # red: the wrong equation only
+    assert [len(line) for line in lines(half)[1]] == [len(line) for line in plain] == [len(line) for line in lines(right)[1]]

@@ -1,5 +1,6 @@
 """Pipelines end the way a shell user expects: a closed pipe is quiet, Ctrl-C keeps what was done."""
 
+import re
 import signal
 import subprocess
 import sys
@@ -22,7 +23,8 @@ def test_closed_pipe_ends_quietly(tiny_weights, tmp_path):
     process.stdout.close()
     process.wait(timeout=60)
     assert all(len(line.strip()) == 81 for line in first)
-    assert process.stderr.read() == ""  # no traceback, no message
+    errors = process.stderr.read().splitlines()  # no traceback, no summary: only the unsolved puzzles of random weights
+    assert errors and all(re.fullmatch(r"line \d+: not solved: .*", line) for line in errors)
 
 
 def test_ctrl_c_keeps_finished_answers_and_exits_130(tiny_weights, tmp_path):

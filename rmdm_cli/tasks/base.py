@@ -51,6 +51,10 @@ class Task:
         """The exact rules checker: True only for a correct answer."""
         raise NotImplementedError
 
+    def violation(self, puzzle: Any, answer: str) -> str | None:
+        """The first rule a rejected answer breaks, in words (None if the task cannot name one)."""
+        return None
+
     def dead_end(self, tokens: np.ndarray) -> np.ndarray:
         """(B,) True where the committed tokens (B, T) already rule out every solution, so the
         sampler may stop that puzzle: its answer cannot end right. A task without such a rule
@@ -73,7 +77,8 @@ class Task:
         return None
 
     def render(self, puzzle: Any, tokens: Sequence[int], confidence: Sequence[float]) -> RenderableType:
-        """A Rich view of a partly committed answer (mask tokens still open)."""
+        """A Rich view of a partly committed answer (mask tokens still open), drawn in the styles
+        display.LEGEND names: what breaks a rule in red."""
         raise NotImplementedError
 
     def prepare_training(self, config: TrainConfig) -> None:

@@ -251,6 +251,30 @@ def equation_parts(problem: Problem, tokens: Sequence[int]) -> list[tuple[str, s
     return parts
 
 
+def broken_equations(problem: Problem, parts: Sequence[tuple[str, str, str, str]]) -> set[int]:
+    """Equation slots (0-based) whose committed parts already break a rule: wrong or forbidden
+    arithmetic, a value used more often than it is available, a last result that is not the target."""
+    available = Counter(problem.numbers)
+    broken = set()
+    for slot, (a, op, b, result) in enumerate(parts):
+        if "?" in (a, op, b, result):
+            broken.add(slot)
+        for operand in (a, b):
+            if operand.isdigit():
+                available[int(operand)] -= 1
+                if available[int(operand)] < 0:
+                    broken.add(slot)
+        if a.isdigit() and b.isdigit() and op in OPS:
+            value = apply(int(a), op, int(b))
+            if value is None or (result.isdigit() and value != int(result)):
+                broken.add(slot)
+        if result.isdigit():
+            available[int(result)] += 1
+    if parts and parts[-1][3].isdigit() and int(parts[-1][3]) != problem.target:
+        broken.add(len(parts) - 1)
+    return broken
+
+
 def operand_text(problem: Problem, token: int, results: Sequence[str]) -> str:
     if token == MASK:
         return "_"
@@ -353,6 +377,9 @@ class Countdown(Task):
     def check(self, problem: Problem, answer: str) -> bool:
         return check_answer(problem.numbers, problem.target, answer)
 
+    def violation(self, problem: Problem, answer: str) -> str | None:
+        return answer_error(problem.numbers, problem.target, answer)
+
     def dead_end(self, tokens: np.ndarray) -> np.ndarray:
         import numpy as np
 
@@ -378,13 +405,19 @@ class Countdown(Task):
 
         view = Text()
         view.append(f"numbers {' '.join(map(str, problem.numbers))}  target {problem.target}\n", style="bold")
-        for slot, parts in enumerate(equation_parts(problem, tokens)):
+        parts = equation_parts(problem, tokens)
+        broken = broken_equations(problem, parts)
+        for slot, equation in enumerate(parts):
             start = PROMPT_LEN + slot * EQUATION_WIDTH
             spans = (range(start, start + 1), range(start + 1, start + 2), range(start + 2, start + 3), range(start + 3, start + EQUATION_WIDTH))
-            for text, span, gap in zip(parts, spans, ("", " ", " ", " = ")):
+            widths = (VALUE_WIDTH, 1, VALUE_WIDTH, VALUE_WIDTH)  # fixed: a slot keeps its width as digits arrive
+            for text, span, gap, width in zip(equation, spans, ("", " ", " ", " = "), widths):
                 view.append(gap, style="dim")
+                text = text.rjust(width)
                 if "_" in text:
                     view.append(text.replace("_", "·"), style="dim")
+                elif slot in broken:
+                    view.append(text, style="red")
                 else:
                     view.append(text, style="green" if min(confidence[position] for position in span) >= 0.9 else "yellow")
             view.append("\n")

@@ -56,6 +56,20 @@ def find_conflict(grid: Sequence[int]) -> str | None:
     return None
 
 
+def conflicting_cells(grid: Sequence[int]) -> set[int]:
+    """Every filled cell that shares a row, column or box with the same digit."""
+    cells: set[int] = set()
+    for unit in UNITS:
+        by_digit: dict[int, list[int]] = {}
+        for cell in unit:
+            if grid[cell]:
+                by_digit.setdefault(grid[cell], []).append(cell)
+        for group in by_digit.values():
+            if len(group) > 1:
+                cells.update(group)
+    return cells
+
+
 def is_solution(puzzle: Sequence[int], answer: Sequence[int]) -> bool:
     """The independent rules checker: a full grid, every unit a permutation, givens kept."""
     if len(answer) != 81 or any(not 1 <= d <= 9 for d in answer):
@@ -201,6 +215,18 @@ class Sudoku(Task):
     def check(self, puzzle: Grid, answer: str) -> bool:
         return len(answer) == 81 and answer.isdigit() and is_solution(puzzle, [int(ch) for ch in answer])
 
+    def violation(self, puzzle: Grid, answer: str) -> str | None:
+        if len(answer) != 81 or not answer.isdigit() or "0" in answer:
+            return "the grid is not complete"
+        grid = [int(ch) for ch in answer]
+        changed = next((cell for cell in range(81) if puzzle[cell] and puzzle[cell] != grid[cell]), None)
+        if changed is not None:
+            return f"the given in row {ROW[changed] + 1}, column {COL[changed] + 1} is changed"
+        return find_conflict(grid)
+
+    def solvable(self, puzzle: Grid) -> bool:
+        return bool(solve_exact(puzzle))
+
     def dead_end(self, tokens: np.ndarray) -> np.ndarray:
         """A digit repeated in a unit, or an open cell whose units already hold all nine digits."""
         import numpy as np
@@ -220,6 +246,7 @@ class Sudoku(Task):
         from rich.table import Table
         from rich.text import Text
 
+        broken = conflicting_cells([given or token for given, token in zip(puzzle, tokens)])
         table = Table(show_header=False, show_lines=False, box=None, padding=(0, 0))
         for _ in range(3):
             table.add_column()
@@ -233,9 +260,9 @@ class Sudoku(Task):
                         line.append("| ", style="dim")
                     cell = row * 9 + col
                     if puzzle[cell]:
-                        line.append(f"{puzzle[cell]} ", style="bold")
+                        line.append(f"{puzzle[cell]} ", style="bold red" if cell in broken else "bold")
                     elif tokens[cell]:
-                        style = "green" if confidence[cell] >= 0.9 else "yellow"
+                        style = "red" if cell in broken else "green" if confidence[cell] >= 0.9 else "yellow"
                         line.append(f"{tokens[cell]} ", style=style)
                     else:
                         line.append("· ", style="dim")
