@@ -36,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     task = get_task("sudoku")
-    lines = [line.strip() for line in (ROOT.parent / "shared/benchmarks/sudoku/top95.txt").read_text().splitlines() if line.strip()]
+    lines = [line.strip() for line in (ROOT / "data/sudoku/top95.txt").read_text().splitlines() if line.strip()]
     tokens = torch.tensor([task.encode(task.parse(line)) for line in lines[: args.batch]])
     model, _ = load_weights(ROOT / "weights/sudoku.safetensors", "sudoku")
     copy, _ = load_numpy_weights(ROOT / "weights/sudoku.safetensors", "sudoku")

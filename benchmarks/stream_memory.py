@@ -45,7 +45,7 @@ def main() -> None:
     from rmdm_cli.checkpoint import save_weights
     from rmdm_cli.model import ModelConfig, RecursiveDenoiser
 
-    easy = [line.strip() for line in (ROOT.parent / "shared/benchmarks/sudoku/easy50.txt").read_text().splitlines() if line.strip()]
+    easy = [line.strip() for line in (ROOT / "data/sudoku/easy50.txt").read_text().splitlines() if line.strip()]
     with tempfile.TemporaryDirectory() as folder:
         weights = Path(folder) / "tiny.safetensors"
         torch.manual_seed(0)

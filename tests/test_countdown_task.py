@@ -120,6 +120,11 @@ def test_benchmark_answers_pass_the_checker():
             assert check_answer(problem.numbers, problem.target, record["output"])
 
 
+def test_the_shipped_target_list_is_every_benchmark_target():
+    targets = {int(json.loads(line)["input"].split(",")[-1]) for path in (BENCHMARKS / "countdown").glob("cd*_test.jsonl") for line in path.read_text().splitlines()}
+    assert targets and benchmark_targets() == targets
+
+
 def test_training_generator_never_emits_a_benchmark_target():
     excluded = benchmark_targets()
     assert {96, 14, 43} <= excluded

@@ -73,17 +73,11 @@ def position_groups() -> tuple[tuple[int, ...], ...]:
 
 
 def benchmark_targets() -> frozenset[int]:
-    """Every target in the shared Countdown benchmarks: excluded from training data so the
-    benchmarks measure held-out targets, as in the reference paper."""
-    folder = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks" / "countdown"
-    targets = set()
-    for path in sorted(folder.glob("*.jsonl")):
-        for line in path.read_text().splitlines():
-            if line.strip():
-                targets.add(int(json.loads(line)["input"].split(",")[-1]))
-    if not targets:
-        raise RuntimeError(f"no Countdown benchmark files under {folder}: cannot exclude their targets from training")
-    return frozenset(targets)
+    """Every target in the public Countdown benchmarks (data/countdown/): excluded from training
+    data so the benchmarks measure held-out targets, as in the reference paper. The list ships
+    inside the package, so training works wherever rmdm is installed."""
+    path = Path(__file__).resolve().parents[1] / "data" / "countdown_benchmark_targets.txt"
+    return frozenset(int(line) for line in path.read_text().splitlines() if line.strip() and not line.startswith("#"))
 
 
 def apply(a: int, op: str, b: int) -> int | None:
