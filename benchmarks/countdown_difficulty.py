@@ -45,8 +45,10 @@ def main() -> None:
             problems = [task.parse(text) for _, text in texts]
         counts = [answer_count(list(problem.numbers), problem.target) for problem in problems]
         few = sum(count <= 2 for count in counts) / len(counts)
-        print(f"{path.name}: {len(counts)} problems, median {statistics.median(counts):g} answers, "
-              f"{100 * few:.0f}% with at most 2, mean target {statistics.mean(p.target for p in problems):.1f}")
+        print(
+            f"{path.name}: {len(counts)} problems, median {statistics.median(counts):g} answers, "
+            f"{100 * few:.0f}% with at most 2, mean target {statistics.mean(p.target for p in problems):.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -25,7 +25,15 @@ from rich.console import Console
 from rmdm_cli.checkpoint import load_weights
 from rmdm_cli.inputs import read_puzzle_file
 from rmdm_cli.solving import Decoding, solve_all
-from rmdm_cli.tasks.countdown import EQUATION_WIDTH, PROMPT_LEN, Countdown, answer_error, benchmark_targets, encode_solution, random_example
+from rmdm_cli.tasks.countdown import (
+    EQUATION_WIDTH,
+    PROMPT_LEN,
+    Countdown,
+    answer_error,
+    benchmark_targets,
+    encode_solution,
+    random_example,
+)
 
 FIELDS = {  # offsets inside one equation slot: a, op, b (one token each), result digits
     "result from operands (arithmetic)": range(3, EQUATION_WIDTH),
@@ -59,13 +67,17 @@ def main() -> None:
                 print(f"  {name}, equation {slot + 1}: {100 * exact:.1f}% exact")
     decoding = Decoding().with_defaults(header["defaults"])
     solved = solve_all(model, task, [problem for problem, _ in examples], decoding)
-    print(f"  whole answer from a fully masked start (depth {decoding.depth}, steps {decoding.steps}): "
-          f"{100 * sum(answer.solved for answer in solved) / len(solved):.1f}% solved")
+    print(
+        f"  whole answer from a fully masked start (depth {decoding.depth}, steps {decoding.steps}): "
+        f"{100 * sum(answer.solved for answer in solved) / len(solved):.1f}% solved"
+    )
     if args.file:
         problems = read_puzzle_file(task, args.file, args.limit, Console(stderr=True))
         answers = solve_all(model, task, problems, decoding)
         errors = Counter(answer_error(p.numbers, p.target, a.answer) for p, a in zip(problems, answers) if not a.solved)
-        print(f"{args.file.name}, first {len(problems)}: {sum(a.solved for a in answers)} solved; where the others first break a rule:")
+        print(
+            f"{args.file.name}, first {len(problems)}: {sum(a.solved for a in answers)} solved; where the others first break a rule:"
+        )
         for error, count in errors.most_common():
             print(f"  {error}: {count}")
 

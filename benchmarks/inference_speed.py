@@ -69,7 +69,9 @@ def main() -> None:
             print(f"{name:32s} failed: {type(error).__name__}: {str(error).splitlines()[0][:100]}")
             continue
         reference = probs if reference is None else reference
-        print(f"{name:32s} {1000 * statistics.median(times):8.1f} ms/forward   max |Δp| {float((probs - reference).abs().max()):.4f}")
+        print(
+            f"{name:32s} {1000 * statistics.median(times):8.1f} ms/forward   max |Δp| {float((probs - reference).abs().max()):.4f}"
+        )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     python = sys.executable
-    load = "from pathlib import Path; from rmdm_cli.checkpoint import {}; {}(Path('weights/sudoku.safetensors'), 'sudoku')"
+    load = (
+        "from pathlib import Path; from rmdm_cli.checkpoint import {}; {}(Path('weights/sudoku.safetensors'), 'sudoku')"
+    )
     solve = [python, "-m", "rmdm_cli", "solve", "sudoku", "--no-live"]
     rows = [
         ("python -c pass", [python, "-c", "pass"]),
@@ -44,7 +46,10 @@ def main() -> None:
         ("import torch", [python, "-c", "import torch"]),
         ("import torch + load weights", [python, "-c", load.format("load_weights", "load_weights")]),
         ("rmdm solve sudoku EASY (fixed defaults; NumPy)", [*solve, EASY]),
-        ("rmdm solve sudoku EASY --threshold 0.99 --adaptive-depth", [*solve, EASY, "--threshold", "0.99", "--adaptive-depth"]),
+        (
+            "rmdm solve sudoku EASY --threshold 0.99 --adaptive-depth",
+            [*solve, EASY, "--threshold", "0.99", "--adaptive-depth"],
+        ),
         ("rmdm solve sudoku EASY EASY (a batch of two; torch)", [*solve, EASY, EASY]),
     ]
     for name, command in rows:

@@ -23,7 +23,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def measure(puzzles: Path, weights: Path) -> tuple[float, float, float]:
-    command = [sys.executable, "-m", "rmdm_cli", "solve", "sudoku", str(puzzles), "--weights", str(weights), "--steps", "1", "--depth", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "rmdm_cli",
+        "solve",
+        "sudoku",
+        str(puzzles),
+        "--weights",
+        str(weights),
+        "--steps",
+        "1",
+        "--depth",
+        "1",
+    ]
     started = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -44,19 +57,25 @@ def main() -> None:
 
     from rmdm_cli.checkpoint import save_weights
     from rmdm_cli.model import ModelConfig, RecursiveDenoiser
+    from rmdm_cli.tasks.sudoku import Sudoku
 
     easy = [line.strip() for line in (ROOT / "data/sudoku/easy50.txt").read_text().splitlines() if line.strip()]
     with tempfile.TemporaryDirectory() as folder:
         weights = Path(folder) / "tiny.safetensors"
         torch.manual_seed(0)
-        model = RecursiveDenoiser(ModelConfig(vocab_size=10, seq_len=81, layout="sudoku", width=16, heads=2, n_layers=1, depth=1))
+        model = RecursiveDenoiser(
+            ModelConfig(10, 81, width=16, heads=2, n_layers=1, depth=1, position_groups=Sudoku.position_groups)
+        )
         save_weights(weights, model, "sudoku", {}, {"depth": 1, "steps": 1})
         # Smaller run first: RUSAGE_CHILDREN keeps the largest peak seen so far.
         for lines in (args.lines // 10, args.lines):
             puzzles = Path(folder) / f"{lines}.txt"
             puzzles.write_text("".join(easy[i % len(easy)] + "\n" for i in range(lines)))
             peak_mib, first_s, total_s = measure(puzzles, weights)
-            print(f"{lines:>7} lines: peak RSS {peak_mib:6.0f} MiB, first answer after {first_s:5.2f} s, all {total_s:6.1f} s", flush=True)
+            print(
+                f"{lines:>7} lines: peak RSS {peak_mib:6.0f} MiB, first answer after {first_s:5.2f} s, all {total_s:6.1f} s",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -20,8 +20,7 @@ import numpy as np
 import torch
 
 from rmdm_cli.model import RecursiveDenoiser
-from rmdm_cli.solving import measure
-from rmdm_cli.solving import Decoding
+from rmdm_cli.solving import Decoding, measure
 from rmdm_cli.study import EVAL_SEED, EVAL_SETS, STUDY_RECIPE
 from rmdm_cli.tasks import get_task
 from rmdm_cli.tasks.sudoku import parse_grid, solve_exact
@@ -40,10 +39,23 @@ def main() -> None:
     args = parser.parse_args()
 
     torch.set_num_threads(1)
-    config = TrainConfig(width=args.width, depth=args.depth, grad_iterations=args.depth, batch_size=64, train_steps=args.steps,
-                         warmup_steps=args.steps // 10, lr=args.lr, mask_min=args.mask_min, mask_max=args.mask_max, pool_size=2000, threads=1)
+    config = TrainConfig(
+        width=args.width,
+        depth=args.depth,
+        grad_iterations=args.depth,
+        batch_size=64,
+        train_steps=args.steps,
+        warmup_steps=args.steps // 10,
+        lr=args.lr,
+        mask_min=args.mask_min,
+        mask_max=args.mask_max,
+        pool_size=2000,
+        threads=1,
+    )
     task = get_task("sudoku")
-    puzzles = np.array([parse_grid(text) for text in task.generate(150, seed=EVAL_SEED, **EVAL_SETS["sudoku"])])  # (P, 81)
+    puzzles = np.array(
+        [parse_grid(text) for text in task.generate(150, seed=EVAL_SEED, **EVAL_SETS["sudoku"])]
+    )  # (P, 81)
     solutions = np.array([solve_exact(row)[0] for row in puzzles.tolist()])
     blank = puzzles == task.mask_token
 
@@ -54,7 +66,9 @@ def main() -> None:
     decoding = Decoding(config.depth, int(blank.sum(1).max()))  # one cell committed per step
     started = time.monotonic()
     for step in range(1, config.train_steps + 1):
-        optimizer_step(model, optimizer, config, training_example(task, config, step - 1), learning_rate(config, step - 1))
+        optimizer_step(
+            model, optimizer, config, training_example(task, config, step - 1), learning_rate(config, step - 1)
+        )
         if step % args.every:
             continue
         model.eval()
@@ -62,10 +76,18 @@ def main() -> None:
             guess = model(torch.as_tensor(puzzles), config.depth)[..., 1:].argmax(-1).numpy() + 1  # (P, 81) digits
         solved_pct = measure(model, task, puzzles.tolist(), decoding)["solved_pct"]
         model.train()
-        print(json.dumps({
-            "step": step, "examples": step * config.batch_size, "minutes": round((time.monotonic() - started) / 60, 1),
-            "blank_accuracy": round(float((guess == solutions)[blank].mean()), 3), "solved_pct": solved_pct,
-        }), flush=True)
+        print(
+            json.dumps(
+                {
+                    "step": step,
+                    "examples": step * config.batch_size,
+                    "minutes": round((time.monotonic() - started) / 60, 1),
+                    "blank_accuracy": round(float((guess == solutions)[blank].mean()), 3),
+                    "solved_pct": solved_pct,
+                }
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

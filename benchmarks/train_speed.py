@@ -38,7 +38,13 @@ def main() -> None:
         config = TrainConfig(depth=depth, grad_iterations=grad_iterations, batch_size=args.batch_size)
         model = RecursiveDenoiser(config.model_config(task)).to(device)
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-        examples = [[item.to(device) if isinstance(item, torch.Tensor) else item for item in training_example(task, config, step)] for step in range(2 + args.repeats)]
+        examples = [
+            [
+                item.to(device) if isinstance(item, torch.Tensor) else item
+                for item in training_example(task, config, step)
+            ]
+            for step in range(2 + args.repeats)
+        ]
 
         def step(example) -> None:
             inputs, targets, masked, depth = example
@@ -55,7 +61,10 @@ def main() -> None:
         for example in examples[2:]:
             step(example)
         seconds = (time.perf_counter() - started) / args.repeats
-        print(f"depth {depth} grad_iterations {grad_iterations} bf16 {bf16!s:5}: {1000 * seconds:7.1f} ms/step, {config.batch_size / seconds:8.0f} examples/s", flush=True)
+        print(
+            f"depth {depth} grad_iterations {grad_iterations} bf16 {bf16!s:5}: {1000 * seconds:7.1f} ms/step, {config.batch_size / seconds:8.0f} examples/s",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -43,7 +43,9 @@ def save_weights(path: Path, model, task: str, training: dict[str, Any], default
         "training": training,
         "defaults": defaults,
     }
-    tensors = {name: tensor.detach().to("cpu", torch.float16).contiguous() for name, tensor in model.state_dict().items()}
+    tensors = {
+        name: tensor.detach().to("cpu", torch.float16).contiguous() for name, tensor in model.state_dict().items()
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     save_file(tensors, str(tmp), metadata={"rmdm": json.dumps(header)})
@@ -68,7 +70,9 @@ def read_header(path: Path) -> dict[str, Any]:
     except json.JSONDecodeError:
         raise WeightsError(f"{path}: rmdm metadata is not valid JSON") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise WeightsError(f"{path}: unsupported checkpoint format {header.get('format') if isinstance(header, dict) else header!r}")
+        raise WeightsError(
+            f"{path}: unsupported checkpoint format {header.get('format') if isinstance(header, dict) else header!r}"
+        )
     for key in ("task", "config", "training", "defaults"):
         if key not in header:
             raise WeightsError(f"{path}: rmdm metadata lacks {key!r}")
@@ -77,12 +81,36 @@ def read_header(path: Path) -> dict[str, Any]:
 
 def encoding(source) -> tuple:
     """What a model's tokens and positions mean, from its config or from the task it serves."""
-    return source.layout, source.seq_len, source.vocab_size, source.position_groups
+    return source.seq_len, source.vocab_size, source.position_groups
 
 
 def describe(source) -> str:
-    layout, tokens, vocabulary, groups = encoding(source)
-    return f"{layout} layout, {tokens} tokens, vocabulary {vocabulary}, {len(groups)} position groups"
+    tokens, vocabulary, groups = encoding(source)
+    return f"{tokens} tokens, vocabulary {vocabulary}, {len(groups)} position groups"
+
+
+def upgrade_layout(config: dict, tensors: dict, spec) -> None:
+    """Read weights written while models had a `layout` (before positions were all groups), in
+    place: "sudoku" had row, column and box tables, now the task's three groups; "sequence" had
+    a table per position ahead of its groups, now group 0."""
+    layout = config.pop("layout", None)
+    if layout == "sudoku":
+        config["position_groups"] = spec.position_groups
+        renames = {
+            f"{name}_embedding.weight": f"group_embeddings.{index}.weight"
+            for index, name in enumerate(("row", "col", "box"))
+        }
+    elif layout == "sequence":
+        groups = config.get("position_groups", [])
+        config["position_groups"] = [list(range(config["seq_len"])), *groups]
+        renames = {
+            f"group_embeddings.{index}.weight": f"group_embeddings.{index + 1}.weight" for index in range(len(groups))
+        }
+        renames["position_embedding.weight"] = "group_embeddings.0.weight"
+    else:
+        return
+    moved = {renames[name]: tensors.pop(name) for name in list(tensors) if name in renames}
+    tensors.update(moved)
 
 
 def read_checkpoint(path: Path, task: str):
@@ -99,24 +127,28 @@ def read_checkpoint(path: Path, task: str):
     if header["task"] != task:
         raise WeightsError(f"{path}: weights are for task {header['task']!r}, not {task!r}")
     try:
-        config = ModelConfig(**header["config"])
-    except (TypeError, ValueError) as error:
-        raise WeightsError(f"{path}: bad model config in metadata ({error})") from None
+        tensors = load_file(str(path))
+    except Exception as error:
+        raise WeightsError(f"{path}: cannot read tensors ({error})") from None
     spec = get_task_class(task)
+    values = dict(header["config"])
+    upgrade_layout(values, tensors, spec)
+    try:
+        config = ModelConfig(**values)
+    except (TypeError, ValueError, KeyError) as error:
+        raise WeightsError(f"{path}: bad model config in metadata ({error})") from None
     if encoding(config) != encoding(spec):
         raise WeightsError(
             f"{path}: made for another encoding of {task} ({describe(config)}) than this version's "
             f"({describe(spec)}); retrain with rmdm train {task}"
         )
-    try:
-        tensors = load_file(str(path))
-    except Exception as error:
-        raise WeightsError(f"{path}: cannot read tensors ({error})") from None
     expected = parameter_shapes(config)
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
     if missing or unexpected:
-        raise WeightsError(f"{path}: tensors do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})")
+        raise WeightsError(
+            f"{path}: tensors do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})"
+        )
     for name, tensor in tensors.items():
         if tensor.shape != expected[name]:
             raise WeightsError(f"{path}: tensor {name} has shape {tuple(tensor.shape)}, config needs {expected[name]}")

@@ -7,7 +7,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 # Before anything imports NumPy: the NumPy model's matrices are small (81 x 128 for a Sudoku),
 # and BLAS threads for them cost more than they save; on a busy 2-core machine one solve took
@@ -23,12 +23,18 @@ from rmdm_cli.tasks import TASK_NAMES, get_task_class  # noqa: E402
 
 console = Console(stderr=True, soft_wrap=True)  # everything but results goes to stderr; messages stay one line
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Solve puzzles with recursive masked diffusion models.")
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="Solve puzzles with recursive masked diffusion models."
+)
 solve_app = typer.Typer(no_args_is_help=True, help="Solve puzzles: results on stdout, progress and errors on stderr.")
-bench_app = typer.Typer(no_args_is_help=True, help="Compare fixed and adaptive decoding, retries and the exact solver in one run.")
+bench_app = typer.Typer(
+    no_args_is_help=True, help="Compare fixed and adaptive decoding, retries and the exact solver in one run."
+)
 eval_app = typer.Typer(no_args_is_help=True, help="Measure solved % over puzzle files at several depths and steps.")
 train_app = typer.Typer(no_args_is_help=True, help="Train a model from scratch on generated data.")
-study_app = typer.Typer(no_args_is_help=True, help="The scaling study: recursion depth vs parameters vs denoising steps.")
+study_app = typer.Typer(
+    no_args_is_help=True, help="The scaling study: recursion depth vs parameters vs denoising steps."
+)
 generate_app = typer.Typer(no_args_is_help=True, help="Generate puzzles with the project's own generator.")
 app.add_typer(solve_app, name="solve")
 app.add_typer(eval_app, name="eval")
@@ -36,6 +42,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(train_app, name="train")
 app.add_typer(study_app, name="study")
 app.add_typer(generate_app, name="generate")
+
 
 def show_version(value: bool) -> None:
     if value:
@@ -51,7 +58,15 @@ def show_version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: Annotated[bool, typer.Option("--version", callback=show_version, is_eager=True, help="Print the version and the weights folder in use, and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=show_version,
+            is_eager=True,
+            help="Print the version and the weights folder in use, and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Solve puzzles with recursive masked diffusion models."""
 
@@ -89,29 +104,87 @@ class FormatChoice(str, Enum):
     jsonl = "jsonl"
 
 
-Depth = Annotated[Optional[int], typer.Option(min=1, help="Recursion depth: block-stack applications per step (default: from the weights).")]
-Steps = Annotated[Optional[int], typer.Option(min=1, help="Denoising steps, rounds of committing (default: from the weights).")]
+Depth = Annotated[
+    int | None,
+    typer.Option(min=1, help="Recursion depth: block-stack applications per step (default: from the weights)."),
+]
+Steps = Annotated[
+    int | None, typer.Option(min=1, help="Denoising steps, rounds of committing (default: from the weights).")
+]
 Device = Annotated[DeviceChoice, typer.Option(help="Where to run the model.")]
-Weights = Annotated[Optional[Path], typer.Option(help="Weights file (default: TASK.safetensors in the weights folder that `rmdm --version` names).", dir_okay=False)]
+Weights = Annotated[
+    Path | None,
+    typer.Option(
+        help="Weights file (default: TASK.safetensors in the weights folder that `rmdm --version` names).",
+        dir_okay=False,
+    ),
+]
 Order = Annotated[OrderChoice, typer.Option(help="Which masked cells a step commits first.")]
-Threshold = Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Adaptive steps: also commit every cell whose confidence reaches this; --steps stays the upper bound.", show_default=False)]
-AdaptiveDepth = Annotated[bool, typer.Option("--adaptive-depth", help="Adaptive depth: stop recursing in a step once the predictions stop changing; --depth stays the upper bound.")]
-GiveUp = Annotated[bool, typer.Option("--give-up", help="Stop a puzzle once what it has committed breaks a rule (its answer cannot end right), filling the rest with the current predictions.")]
-Retries = Annotated[int, typer.Option(min=0, help="Verified retries: re-run a puzzle the checker rejects with a sampled commit order and a new seed, up to this many times.")]
+Threshold = Annotated[
+    float | None,
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="Adaptive steps: also commit every cell whose confidence reaches this; --steps stays the upper bound.",
+        show_default=False,
+    ),
+]
+AdaptiveDepth = Annotated[
+    bool,
+    typer.Option(
+        "--adaptive-depth",
+        help="Adaptive depth: stop recursing in a step once the predictions stop changing; --depth stays the upper bound.",
+    ),
+]
+GiveUp = Annotated[
+    bool,
+    typer.Option(
+        "--give-up",
+        help="Stop a puzzle once what it has committed breaks a rule (its answer cannot end right), filling the rest with the current predictions.",
+    ),
+]
+Retries = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        help="Verified retries: re-run a puzzle the checker rejects with a sampled commit order and a new seed, up to this many times.",
+    ),
+]
 
 
 def make_solve(task_name: str):
     def solve(
-        sources: Annotated[Optional[list[str]], typer.Argument(metavar="[PUZZLE... | FILE | -]", help="Puzzles, one file of puzzles, or - for stdin (the default when stdin is piped).", show_default=False)] = None,
-        numbers: Annotated[Optional[str], typer.Option(help="The numbers, e.g. --numbers 25 50 75 100 (or 25,50,75,100); with --target.", show_default=False)] = None,
-        target: Annotated[Optional[int], typer.Option(help="The target, with --numbers.", show_default=False)] = None,
+        sources: Annotated[
+            list[str] | None,
+            typer.Argument(
+                metavar="[PUZZLE... | FILE | -]",
+                help="Puzzles, one file of puzzles, or - for stdin (the default when stdin is piped).",
+                show_default=False,
+            ),
+        ] = None,
+        numbers: Annotated[
+            str | None,
+            typer.Option(
+                help="The numbers, e.g. --numbers 25 50 75 100 (or 25,50,75,100); with --target.", show_default=False
+            ),
+        ] = None,
+        target: Annotated[int | None, typer.Option(help="The target, with --numbers.", show_default=False)] = None,
         depth: Depth = None,
         steps: Steps = None,
         device: Device = DeviceChoice.auto,
         seed: Annotated[int, typer.Option(help="Random seed (random commit order, retries).")] = 0,
         weights: Weights = None,
-        output_format: Annotated[FormatChoice, typer.Option("--format", help="text: one answer a line; jsonl: one object a puzzle.")] = FormatChoice.text,
-        live: Annotated[Optional[bool], typer.Option("--live/--no-live", help="Live view of the refinement (default: when solving one puzzle on a terminal).", show_default=False)] = None,
+        output_format: Annotated[
+            FormatChoice, typer.Option("--format", help="text: one answer a line; jsonl: one object a puzzle.")
+        ] = FormatChoice.text,
+        live: Annotated[
+            bool | None,
+            typer.Option(
+                "--live/--no-live",
+                help="Live view of the refinement (default: when solving one puzzle on a terminal).",
+                show_default=False,
+            ),
+        ] = None,
         order: Order = OrderChoice.confidence,
         threshold: Threshold = None,
         adaptive_depth: AdaptiveDepth = False,
@@ -126,9 +199,30 @@ def make_solve(task_name: str):
             if numbers is not None or target is not None:
                 sources = [problem_from_options(numbers, target, sources or [])]
             elif not sources and sys.stdin.isatty():
-                raise UsageError(f"no puzzle given: pass a puzzle, a file, or pipe puzzles on stdin (see rmdm solve {task_name} --help)")
-            decoding = Decoding(depth, steps, order.value, threshold, adaptive_depth=adaptive_depth, give_up=give_up, retries=retries, seed=seed)
-            code = run_solve(task_name, sources or [], decoding, weights, device.value, output_format.value, live, batch_size, console)
+                raise UsageError(
+                    f"no puzzle given: pass a puzzle, a file, or pipe puzzles on stdin (see rmdm solve {task_name} --help)"
+                )
+            decoding = Decoding(
+                depth,
+                steps,
+                order.value,
+                threshold,
+                adaptive_depth=adaptive_depth,
+                give_up=give_up,
+                retries=retries,
+                seed=seed,
+            )
+            code = run_solve(
+                task_name,
+                sources or [],
+                decoding,
+                weights,
+                device.value,
+                output_format.value,
+                live,
+                batch_size,
+                console,
+            )
         except UsageError as error:
             raise fail(str(error)) from None
         raise typer.Exit(code)
@@ -139,17 +233,21 @@ def make_solve(task_name: str):
     )
     if task_name != "countdown":  # --numbers/--target only make sense for Countdown
         signature = inspect.signature(solve, eval_str=True)
-        solve.__signature__ = signature.replace(parameters=[p for name, p in signature.parameters.items() if name not in ("numbers", "target")])
+        solve.__signature__ = signature.replace(
+            parameters=[p for name, p in signature.parameters.items() if name not in ("numbers", "target")]
+        )
     return solve
 
 
-def problem_from_options(numbers: Optional[str], target: Optional[int], extra: list[str]) -> str:
+def problem_from_options(numbers: str | None, target: int | None, extra: list[str]) -> str:
     """`--numbers 25 50 75 100 --target 842`: the shell splits the numbers, so the values after
     the first arrive as positional arguments; join them back into `25,50,75,100,842`."""
     if numbers is None or target is None:
         raise UsageError("--numbers and --target go together")
     if puzzles := [value for value in extra if not value.isdigit()]:
-        raise UsageError(f"--numbers/--target give one problem; {puzzles[0]!r} is another: give problems either as arguments or with those options")
+        raise UsageError(
+            f"--numbers/--target give one problem; {puzzles[0]!r} is another: give problems either as arguments or with those options"
+        )
     values = numbers.replace(",", " ").split() + extra
     if not all(value.isdigit() for value in values):
         raise UsageError(f"--numbers: expected whole numbers, got {' '.join(values)!r}")
@@ -159,9 +257,9 @@ def problem_from_options(numbers: Optional[str], target: Optional[int], extra: l
 def make_eval(task_name: str):
     def evaluate(
         files: Annotated[list[Path], typer.Argument(help="Puzzle files.", exists=True, dir_okay=False)],
-        depth: Annotated[Optional[str], typer.Option(help="Depths, comma-separated (default: from the weights).")] = None,
-        steps: Annotated[Optional[str], typer.Option(help="Steps, comma-separated (default: from the weights).")] = None,
-        limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N puzzles of each file.")] = None,
+        depth: Annotated[str | None, typer.Option(help="Depths, comma-separated (default: from the weights).")] = None,
+        steps: Annotated[str | None, typer.Option(help="Steps, comma-separated (default: from the weights).")] = None,
+        limit: Annotated[int | None, typer.Option(min=1, help="Only the first N puzzles of each file.")] = None,
         device: Device = DeviceChoice.auto,
         weights: Weights = None,
         order: Order = OrderChoice.confidence,
@@ -177,7 +275,24 @@ def make_eval(task_name: str):
         try:
             depths = int_list(depth, "--depth") if depth else None
             steps_list = int_list(steps, "--steps") if steps else None
-            run_eval(task_name, files, depths, steps_list, limit, device.value, weights, Decoding(order=order.value, threshold=threshold, adaptive_depth=adaptive_depth, give_up=give_up, retries=retries), as_json, console)
+            run_eval(
+                task_name,
+                files,
+                depths,
+                steps_list,
+                limit,
+                device.value,
+                weights,
+                Decoding(
+                    order=order.value,
+                    threshold=threshold,
+                    adaptive_depth=adaptive_depth,
+                    give_up=give_up,
+                    retries=retries,
+                ),
+                as_json,
+                console,
+            )
         except UsageError as error:
             raise fail(str(error)) from None
 
@@ -188,11 +303,29 @@ def make_eval(task_name: str):
 def make_bench(task_name: str):
     def bench(
         files: Annotated[list[Path], typer.Argument(help="Puzzle files.", exists=True, dir_okay=False)],
-        limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N puzzles of each file.")] = None,
-        threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Confidence threshold of the adaptive settings.")] = 0.99,
-        adaptive_steps: Annotated[Optional[int], typer.Option(min=1, help="Most steps of the adaptive settings (default: the weights' steps); fewer force more commits a step on hard puzzles.")] = None,
-        adaptive_depth: Annotated[bool, typer.Option(help="Whether the adaptive settings also stop the recursion early (on Countdown it costs solved %).")] = True,
-        give_up: Annotated[bool, typer.Option(help="Whether the adaptive settings stop a puzzle once what it has committed breaks a rule (solved % unchanged).")] = True,
+        limit: Annotated[int | None, typer.Option(min=1, help="Only the first N puzzles of each file.")] = None,
+        threshold: Annotated[
+            float, typer.Option(min=0.0, max=1.0, help="Confidence threshold of the adaptive settings.")
+        ] = 0.99,
+        adaptive_steps: Annotated[
+            int | None,
+            typer.Option(
+                min=1,
+                help="Most steps of the adaptive settings (default: the weights' steps); fewer force more commits a step on hard puzzles.",
+            ),
+        ] = None,
+        adaptive_depth: Annotated[
+            bool,
+            typer.Option(
+                help="Whether the adaptive settings also stop the recursion early (on Countdown it costs solved %)."
+            ),
+        ] = True,
+        give_up: Annotated[
+            bool,
+            typer.Option(
+                help="Whether the adaptive settings stop a puzzle once what it has committed breaks a rule (solved % unchanged)."
+            ),
+        ] = True,
         retries: Annotated[int, typer.Option(min=0, help="Verified retries for the retry row (0: no such row).")] = 8,
         device: Device = DeviceChoice.auto,
         weights: Weights = None,
@@ -201,7 +334,20 @@ def make_bench(task_name: str):
         from rmdm_cli.run import run_bench
 
         try:
-            run_bench(task_name, files, limit, device.value, weights, threshold, adaptive_steps, adaptive_depth, give_up, retries, as_json, console)
+            run_bench(
+                task_name,
+                files,
+                limit,
+                device.value,
+                weights,
+                threshold,
+                adaptive_steps,
+                adaptive_depth,
+                give_up,
+                retries,
+                as_json,
+                console,
+            )
         except UsageError as error:
             raise fail(str(error)) from None
 
@@ -224,42 +370,112 @@ def make_train(task_name: str):
         heads: Annotated[int, typer.Option(help="Attention heads.")] = 4,
         n_layers: Annotated[int, typer.Option("--layers", help="Distinct blocks in the recursed stack.")] = 2,
         depth: Annotated[int, typer.Option(min=1, help="Recursion depth during training.")] = 4,
-        grad_iterations: Annotated[int, typer.Option(min=1, help="Loss on the last this many iterations; earlier ones run under no_grad.")] = 1,
+        grad_iterations: Annotated[
+            int, typer.Option(min=1, help="Loss on the last this many iterations; earlier ones run under no_grad.")
+        ] = 1,
         batch_size: Annotated[int, typer.Option(min=1, help="Examples per optimizer step.")] = 128,
         train_steps: Annotated[int, typer.Option(min=1, help="Optimizer steps (at most, with --minutes).")] = 5000,
-        minutes: Annotated[float, typer.Option(min=0, help="Wall-clock budget: stop when it is spent, the learning-rate schedule following time (0: none).")] = 0.0,
+        minutes: Annotated[
+            float,
+            typer.Option(
+                min=0,
+                help="Wall-clock budget: stop when it is spent, the learning-rate schedule following time (0: none).",
+            ),
+        ] = 0.0,
         lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 2e-3,
         warmup_steps: Annotated[int, typer.Option(min=0, help="Linear learning-rate warmup steps.")] = 200,
         mask_min: Annotated[float, typer.Option(help="Lowest per-example mask ratio.")] = 0.1,
         mask_max: Annotated[float, typer.Option(help="Highest per-example mask ratio.")] = 0.85,
-        pool_size: Annotated[int, typer.Option(min=1, help="Complete grids generated up front to draw batches from.")] = 20000,
-        puzzle_pool: Annotated[int, typer.Option(min=0, help="Minimal puzzles generated up front to draw batches from as well (0: none).")] = 0,
-        puzzle_share: Annotated[float, typer.Option(min=0, max=1, help="With --puzzle-pool: the share of each batch taken from those puzzles.")] = 0.5,
-        numbers: Annotated[int, typer.Option(callback=check_training_numbers, help="Numbers in every training problem, 3 to 5 (0: drawn per problem).")] = 0,
+        pool_size: Annotated[
+            int, typer.Option(min=1, help="Complete grids generated up front to draw batches from.")
+        ] = 20000,
+        puzzle_pool: Annotated[
+            int, typer.Option(min=0, help="Minimal puzzles generated up front to draw batches from as well (0: none).")
+        ] = 0,
+        puzzle_share: Annotated[
+            float,
+            typer.Option(min=0, max=1, help="With --puzzle-pool: the share of each batch taken from those puzzles."),
+        ] = 0.5,
+        numbers: Annotated[
+            int,
+            typer.Option(
+                callback=check_training_numbers,
+                help="Numbers in every training problem, 3 to 5 (0: drawn per problem).",
+            ),
+        ] = 0,
         seed: Annotated[int, typer.Option(help="Seed for data, batches and initial weights.")] = 0,
         threads: Annotated[int, typer.Option(min=0, help="CPU threads (0: torch's default).")] = 0,
         device: Device = DeviceChoice.auto,
-        workers: Annotated[int, typer.Option(min=0, help="Processes making training batches ahead (0: the training process does).")] = 0,
-        out: Annotated[Path, typer.Option(help="Where to write the final weights (never the shipped ones unless asked).")] = Path(f"runs/{task_name}.safetensors"),
+        workers: Annotated[
+            int, typer.Option(min=0, help="Processes making training batches ahead (0: the training process does).")
+        ] = 0,
+        out: Annotated[
+            Path, typer.Option(help="Where to write the final weights (never the shipped ones unless asked).")
+        ] = Path(f"runs/{task_name}.safetensors"),
         force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
-        state: Annotated[Optional[Path], typer.Option(help="Resumable training state (default: runs/<out name>.state.pt); an existing one is resumed.", show_default=False)] = None,
-        eval_count: Annotated[int, typer.Option(min=0, help="Held-out generated puzzles solved after training; the result goes into the metadata.")] = 200,
-        init_from: Annotated[Optional[Path], typer.Option(help="Start from these weights instead of random ones (same architecture; depth may differ).", show_default=False)] = None,
-        average_with_init: Annotated[bool, typer.Option(help="With --init-from: write the mean of the starting and the trained weights.")] = False,
+        state: Annotated[
+            Path | None,
+            typer.Option(
+                help="Resumable training state (default: runs/<out name>.state.pt); an existing one is resumed.",
+                show_default=False,
+            ),
+        ] = None,
+        eval_count: Annotated[
+            int,
+            typer.Option(
+                min=0, help="Held-out generated puzzles solved after training; the result goes into the metadata."
+            ),
+        ] = 200,
+        init_from: Annotated[
+            Path | None,
+            typer.Option(
+                help="Start from these weights instead of random ones (same architecture; depth may differ).",
+                show_default=False,
+            ),
+        ] = None,
+        average_with_init: Annotated[
+            bool, typer.Option(help="With --init-from: write the mean of the starting and the trained weights.")
+        ] = False,
     ) -> None:
         from rmdm_cli.run import run_train
         from rmdm_cli.train import TrainConfig
 
         config = TrainConfig(
-            width=width, heads=heads, n_layers=n_layers, depth=depth, grad_iterations=grad_iterations,
-            batch_size=batch_size, train_steps=train_steps, minutes=minutes, lr=lr, warmup_steps=warmup_steps, mask_min=mask_min,
-            mask_max=mask_max, pool_size=pool_size, puzzle_pool=puzzle_pool, puzzle_share=puzzle_share, numbers=numbers,
-            seed=seed, threads=threads,
+            width=width,
+            heads=heads,
+            n_layers=n_layers,
+            depth=depth,
+            grad_iterations=grad_iterations,
+            batch_size=batch_size,
+            train_steps=train_steps,
+            minutes=minutes,
+            lr=lr,
+            warmup_steps=warmup_steps,
+            mask_min=mask_min,
+            mask_max=mask_max,
+            pool_size=pool_size,
+            puzzle_pool=puzzle_pool,
+            puzzle_share=puzzle_share,
+            numbers=numbers,
+            seed=seed,
+            threads=threads,
         )
         try:
             from rmdm_cli.devices import pick_device
 
-            run_train(task_name, config, out, state or Path("runs") / f"{out.stem}.state.pt", eval_count, console, init_from, pick_device(device.value), workers, average_with_init, force)
+            run_train(
+                task_name,
+                config,
+                out,
+                state or Path("runs") / f"{out.stem}.state.pt",
+                eval_count,
+                console,
+                init_from,
+                pick_device(device.value),
+                workers,
+                average_with_init,
+                force,
+            )
         except UsageError as error:
             raise fail(str(error)) from None
 
@@ -268,7 +484,11 @@ def make_train(task_name: str):
     others = set().union(*(get_task_class(name).train_options for name in TASK_NAMES)) - task_class.train_options
     signature = inspect.signature(train_task, eval_str=True)
     train_task.__signature__ = signature.replace(  # the task's own recipe defaults and options, shown in --help
-        parameters=[p.replace(default=task_class.train_defaults.get(name, p.default)) for name, p in signature.parameters.items() if name not in others]
+        parameters=[
+            p.replace(default=task_class.train_defaults.get(name, p.default))
+            for name, p in signature.parameters.items()
+            if name not in others
+        ]
     )
     return train_task
 
@@ -282,8 +502,15 @@ def study_train(
     widths: Annotated[str, typer.Option(help="Widths, comma-separated.")] = "32,64,128",
     depths: Annotated[str, typer.Option(help="Trained recursion depths L, comma-separated.")] = "1,2,4,8",
     seeds: Annotated[str, typer.Option(help="Seeds, comma-separated.")] = "0,1",
-    variants: Annotated[str, typer.Option(help="Cell variants, comma-separated: base, no-reinject (claim 3a), random-depth (claim 3c).")] = "base",
-    train_steps: Annotated[int, typer.Option(min=1, help="Optimizer steps per cell (300 x 64 left every Sudoku cell on the initial plateau: 0% solved).")] = 1500,
+    variants: Annotated[
+        str, typer.Option(help="Cell variants, comma-separated: base, no-reinject (claim 3a), random-depth (claim 3c).")
+    ] = "base",
+    train_steps: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Optimizer steps per cell (300 x 64 left every Sudoku cell on the initial plateau: 0% solved)."
+        ),
+    ] = 1500,
     batch_size: Annotated[int, typer.Option(min=1, help="Examples per step.")] = 64,
     threads: Annotated[int, typer.Option(min=0, help="CPU threads (0: torch's default).")] = 1,
     directory: StudyDir = Path("weights/study"),
@@ -297,11 +524,19 @@ def study_train(
         variant_names = tuple(name.strip() for name in variants.split(","))
         if unknown := [name for name in variant_names if name not in VARIANTS]:
             raise UsageError(f"--variants: unknown {', '.join(unknown)} (choose from {', '.join(VARIANTS)})")
-        cells = grid(task, int_list(widths, "--widths"), int_list(depths, "--depths"), int_list(seeds, "--seeds", minimum=0), variant_names)
+        cells = grid(
+            task,
+            int_list(widths, "--widths"),
+            int_list(depths, "--depths"),
+            int_list(seeds, "--seeds", minimum=0),
+            variant_names,
+        )
     except UsageError as error:
         raise fail(str(error)) from None
     try:
-        train_cells(cells, directory, train_steps, batch_size, threads, lambda text: console.print(text, highlight=False))
+        train_cells(
+            cells, directory, train_steps, batch_size, threads, lambda text: console.print(text, highlight=False)
+        )
     except UsageError as error:
         raise fail(str(error)) from None
     except KeyboardInterrupt:  # the cell in progress saved its state: the same command resumes it
@@ -330,8 +565,16 @@ def study_report(
 def generate_sudoku(
     count: Annotated[int, typer.Option(min=1, help="Puzzles to generate.")] = 100,
     seed: Annotated[int, typer.Option(help="Generator seed (training grids use a separate stream).")] = 1,
-    clues: Annotated[str, typer.Option(help="Clue range MIN-MAX; removal stops early when uniqueness would break.")] = "30-36",
-    minimal: Annotated[bool, typer.Option("--minimal", help="Remove clues until none can go without losing uniqueness (typically 22-26 clues); replaces --clues.")] = False,
+    clues: Annotated[
+        str, typer.Option(help="Clue range MIN-MAX; removal stops early when uniqueness would break.")
+    ] = "30-36",
+    minimal: Annotated[
+        bool,
+        typer.Option(
+            "--minimal",
+            help="Remove clues until none can go without losing uniqueness (typically 22-26 clues); replaces --clues.",
+        ),
+    ] = False,
 ) -> None:
     """Print unique-solution Sudoku puzzles, one 81-character line each."""
     from rmdm_cli.tasks.sudoku import Sudoku

@@ -5,29 +5,24 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-# The "sudoku" layout: for each of the 81 cells, which row, column and box embedding it reads.
-SUDOKU_POSITIONS = {
-    "row": [cell // 9 for cell in range(81)],
-    "col": [cell % 9 for cell in range(81)],
-    "box": [(cell // 27) * 3 + (cell % 9) // 3 for cell in range(81)],
-}
-
 
 @dataclass(frozen=True)
 class ModelConfig:
     vocab_size: int  # token ids, the mask token included
     seq_len: int  # tokens per puzzle (81 for Sudoku)
-    layout: str  # how positions are embedded: "sudoku" (row + column + box) or "sequence"
     width: int = 128  # hidden size d
     heads: int = 4  # attention heads; width must divide by it
     n_layers: int = 2  # distinct blocks in the stack that is recursed over
     mlp_ratio: int = 4  # MLP hidden size = mlp_ratio * width
     depth: int = 4  # recursion depth the model was trained at (the default at inference)
     mask_token: int = 0  # id of the mask token; never predicted
-    reinject: bool = True  # re-add the input embedding before every iteration (False: once, before the first; the study's ablation)
-    # "sequence" layout only: extra learned embeddings summed in per position, one table per
-    # group, each a tuple of seq_len ids from the task (e.g. a digit's place value), so positions
-    # that play the same role share what they learn instead of each learning it alone.
+    reinject: bool = (
+        True  # re-add the input embedding before every iteration (False: once, before the first; the study's ablation)
+    )
+    # How positions are embedded, from the task: one learned table per group, each group a
+    # tuple of seq_len ids (a Sudoku cell's row, column and box; a Countdown token's position,
+    # digit place and field), summed into every token's embedding. Positions with the same id
+    # share what they learn instead of each learning it alone.
     position_groups: tuple[tuple[int, ...], ...] = ()
 
     def __post_init__(self) -> None:
@@ -35,10 +30,6 @@ class ModelConfig:
         object.__setattr__(self, "position_groups", tuple(tuple(group) for group in self.position_groups))
         if self.width % self.heads:
             raise ValueError(f"width {self.width} is not divisible by heads {self.heads}")
-        if self.layout not in ("sudoku", "sequence"):
-            raise ValueError(f"unknown layout {self.layout!r}")
-        if self.layout == "sudoku" and self.seq_len != 81:
-            raise ValueError("the sudoku layout needs seq_len 81")
         if any(len(group) != self.seq_len for group in self.position_groups):
             raise ValueError(f"every position group needs {self.seq_len} ids")
 

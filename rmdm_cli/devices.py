@@ -13,11 +13,13 @@ def no_nvidia_driver() -> bool:
     without the NVIDIA driver's files."""
     if sys.platform == "darwin":
         return True
-    return sys.platform == "linux" and not any(Path(path).exists() for path in ("/proc/driver/nvidia", "/dev/nvidiactl"))
+    return sys.platform == "linux" and not any(
+        Path(path).exists() for path in ("/proc/driver/nvidia", "/dev/nvidiactl")
+    )
 
 
 def pick_device(device: str) -> str:
-    """"cpu" or "cuda" for a requested auto, cpu or cuda."""
+    """ "cpu" or "cuda" for a requested auto, cpu or cuda."""
     if device == "cpu":
         return device
     if device == "auto" and no_nvidia_driver():

@@ -28,19 +28,38 @@ class Progress:
         self.last_draw = 0.0
         if not (shown and console.is_terminal):
             return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, ProgressColumn, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            ProgressColumn,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import (
+            Progress as RichProgress,
+        )
 
         class Rate(ProgressColumn):
             def render(self, task) -> Text:
                 return Text(f"{task.speed:.1f} {unit}/s" if task.speed else "", style="cyan")
 
         columns = [TextColumn(label)]
-        columns += [BarColumn(), MofNCompleteColumn()] if total else [SpinnerColumn(), TextColumn(f"{{task.completed:.0f}} {unit}")]
-        columns += [TextColumn("{task.fields[note]}"), Rate(), TimeElapsedColumn()] + ([TimeRemainingColumn()] if total else [])
-        self.progress = RichProgress(*columns, console=console, transient=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False)
+        columns += (
+            [BarColumn(), MofNCompleteColumn()]
+            if total
+            else [SpinnerColumn(), TextColumn(f"{{task.completed:.0f}} {unit}")]
+        )
+        columns += [TextColumn("{task.fields[note]}"), Rate(), TimeElapsedColumn()] + (
+            [TimeRemainingColumn()] if total else []
+        )
+        self.progress = RichProgress(
+            *columns, console=console, transient=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False
+        )
         self.task = self.progress.add_task(label, total=total, note="")
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         if self.progress:
             self.progress.start()
         return self
@@ -81,7 +100,9 @@ def solve_live(model, task, puzzle, decoding, console: Console):
     to_fill = [token == mask_token for token in tokens]
 
     def view(tokens_row, confidence_row, caption: str):
-        return Group(task.render(puzzle, tokens_row, confidence_row), Text(caption, style="dim"), Text(LEGEND, style="dim"))
+        return Group(
+            task.render(puzzle, tokens_row, confidence_row), Text(caption, style="dim"), Text(LEGEND, style="dim")
+        )
 
     first = view(tokens, [0.0] * len(tokens), f"step 0/{decoding.steps} · depth {decoding.depth}")
     with Live(first, console=console, refresh_per_second=20, redirect_stdout=False, redirect_stderr=False) as screen:
@@ -110,7 +131,9 @@ def print_rows(rows: list[dict[str, Any]], title: str, as_json: bool) -> None:
         return
     table = Table(title=title, title_justify="left")
     for column in rows[0]:
-        table.add_column(column.replace("_", " ").replace(" pct", " %"), justify="left" if column in ("set", "settings") else "right")
+        table.add_column(
+            column.replace("_", " ").replace(" pct", " %"), justify="left" if column in ("set", "settings") else "right"
+        )
     for row in rows:
         table.add_row(*("-" if value is None else str(value) for value in row.values()))
     Console(width=None if sys.stdout.isatty() else 140).print(table)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import codecs
 import itertools
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Iterable, Iterator
+from typing import IO, TYPE_CHECKING
 
 from rmdm_cli.errors import UsageError
 

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rmdm_cli.config import SUDOKU_POSITIONS, ModelConfig
+from rmdm_cli.config import ModelConfig
 
 
 class Block(nn.Module):
@@ -47,18 +47,11 @@ class RecursiveDenoiser(nn.Module):
         super().__init__()
         self.config = config
         self.token_embedding = nn.Embedding(config.vocab_size, config.width)
-        if config.layout == "sudoku":
-            # Row, column and box embeddings: the model sees the three constraint groups directly.
-            self.row_embedding = nn.Embedding(9, config.width)
-            self.col_embedding = nn.Embedding(9, config.width)
-            self.box_embedding = nn.Embedding(9, config.width)
-            self.register_buffer("rows", torch.tensor(SUDOKU_POSITIONS["row"]), persistent=False)
-            self.register_buffer("cols", torch.tensor(SUDOKU_POSITIONS["col"]), persistent=False)
-            self.register_buffer("boxes", torch.tensor(SUDOKU_POSITIONS["box"]), persistent=False)
-        else:  # "sequence"
-            self.position_embedding = nn.Embedding(config.seq_len, config.width)
-            self.group_embeddings = nn.ModuleList(nn.Embedding(max(group) + 1, config.width) for group in config.position_groups)
-            self.register_buffer("group_ids", torch.tensor(config.position_groups, dtype=torch.long).view(-1, config.seq_len), persistent=False)
+        self.group_embeddings = nn.ModuleList(
+            nn.Embedding(max(group) + 1, config.width) for group in config.position_groups
+        )
+        group_ids = torch.tensor(config.position_groups, dtype=torch.long).view(-1, config.seq_len)  # (G, T)
+        self.register_buffer("group_ids", group_ids, persistent=False)
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
         self.norm_out = nn.LayerNorm(config.width)
         self.head = nn.Linear(config.width, config.vocab_size)
@@ -79,9 +72,6 @@ class RecursiveDenoiser(nn.Module):
 
     def embed(self, tokens: torch.Tensor) -> torch.Tensor:  # (B, T) -> (B, T, D)
         x = self.token_embedding(tokens)
-        if self.config.layout == "sudoku":
-            return x + self.row_embedding(self.rows) + self.col_embedding(self.cols) + self.box_embedding(self.boxes)
-        x = x + self.position_embedding.weight
         for embedding, ids in zip(self.group_embeddings, self.group_ids):
             x = x + embedding(ids)
         return x

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from rmdm_cli.config import SUDOKU_POSITIONS, ModelConfig
+from rmdm_cli.config import ModelConfig
 
 LAYER_NORM_EPS = 1e-5  # torch.nn.LayerNorm's default
 
@@ -22,14 +22,15 @@ def parameter_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
     """Every tensor a checkpoint of this config holds, by its torch state_dict name."""
     width, hidden = config.width, config.mlp_ratio * config.width
     shapes: dict[str, tuple[int, ...]] = {"token_embedding.weight": (config.vocab_size, width)}
-    if config.layout == "sudoku":
-        shapes.update({f"{group}_embedding.weight": (9, width) for group in ("row", "col", "box")})
-    else:
-        shapes["position_embedding.weight"] = (config.seq_len, width)
-        for index, group in enumerate(config.position_groups):
-            shapes[f"group_embeddings.{index}.weight"] = (max(group) + 1, width)
+    for index, group in enumerate(config.position_groups):
+        shapes[f"group_embeddings.{index}.weight"] = (max(group) + 1, width)
     for layer in range(config.n_layers):
-        for name, (rows, cols) in {"qkv": (3 * width, width), "proj": (width, width), "mlp.0": (hidden, width), "mlp.2": (width, hidden)}.items():
+        for name, (rows, cols) in {
+            "qkv": (3 * width, width),
+            "proj": (width, width),
+            "mlp.0": (hidden, width),
+            "mlp.2": (width, hidden),
+        }.items():
             shapes[f"blocks.{layer}.{name}.weight"], shapes[f"blocks.{layer}.{name}.bias"] = (rows, cols), (rows,)
         for norm in ("norm_attn", "norm_mlp"):
             shapes[f"blocks.{layer}.{norm}.weight"] = shapes[f"blocks.{layer}.{norm}.bias"] = (width,)
@@ -73,7 +74,12 @@ class NumpyDenoiser:
     def __init__(self, config: ModelConfig, tensors: dict[str, np.ndarray]):
         self.config = config
         # Linear weights transposed once, contiguous, so every matmul is a plain (N, in) @ (in, out).
-        self.weights = {name: np.ascontiguousarray(tensor.T if tensor.ndim == 2 and "embedding" not in name else tensor, dtype=np.float32) for name, tensor in tensors.items()}
+        self.weights = {
+            name: np.ascontiguousarray(
+                tensor.T if tensor.ndim == 2 and "embedding" not in name else tensor, dtype=np.float32
+            )
+            for name, tensor in tensors.items()
+        }
 
     def parameter_count(self) -> int:
         return sum(tensor.size for tensor in self.weights.values())
@@ -89,11 +95,6 @@ class NumpyDenoiser:
 
     def embed(self, tokens: np.ndarray) -> np.ndarray:  # (B, T) -> (B, T, D)
         x = self.weights["token_embedding.weight"][tokens]
-        if self.config.layout == "sudoku":
-            for group, ids in SUDOKU_POSITIONS.items():
-                x = x + self.weights[f"{group}_embedding.weight"][ids]
-            return x
-        x = x + self.weights["position_embedding.weight"]
         for index, ids in enumerate(self.config.position_groups):
             x = x + self.weights[f"group_embeddings.{index}.weight"][list(ids)]
         return x

@@ -7,10 +7,10 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator
 
 import typer
 from rich.console import Console
@@ -25,7 +25,9 @@ from rmdm_cli.tasks import PuzzleError, Task, get_task
 FIRST_BATCH = 4  # batches grow from this size to --batch-size, so a piped file's first answers come at once
 
 
-def parsed_batches(task: Task, records, batch_size: int, console: Console, bad: list[int]) -> Iterator[list[tuple[int, object]]]:
+def parsed_batches(
+    task: Task, records, batch_size: int, console: Console, bad: list[int]
+) -> Iterator[list[tuple[int, object]]]:
     """Batches of (line number, puzzle) from (line number, text) records, doubling in size up to
     `batch_size`; bad lines are reported as met and counted in `bad`."""
     batch: list[tuple[int, object]] = []
@@ -58,7 +60,17 @@ def interrupts_held():
         raise KeyboardInterrupt
 
 
-def run_solve(task_name, sources: list[str], decoding: Decoding, weights, device, output_format, live, batch_size, console: Console) -> int:
+def run_solve(
+    task_name,
+    sources: list[str],
+    decoding: Decoding,
+    weights,
+    device,
+    output_format,
+    live,
+    batch_size,
+    console: Console,
+) -> int:
     task = get_task(task_name)
     if live is None:
         live = sys.stdout.isatty() and console.is_terminal
@@ -84,7 +96,9 @@ def run_solve(task_name, sources: list[str], decoding: Decoding, weights, device
                     answers = solve_live(model, task, puzzles[0], decoding, console)
                 else:
                     done = total + len(bad)
-                    on_state = lambda state, done=done, size=len(batch): progress.update(done + size * state.step / decoding.steps)  # noqa: E731
+                    on_state = lambda state, done=done, size=len(batch): progress.update(
+                        done + size * state.step / decoding.steps
+                    )  # noqa: E731
                     answers = solve_batch(model, task, puzzles, decoding, on_state)
                 out = []
                 for (line_no, puzzle), answer in zip(batch, answers):
@@ -104,7 +118,13 @@ def run_solve(task_name, sources: list[str], decoding: Decoding, weights, device
                             record.update(solvable=failure.reason != "no solution", reason=failure.reason)
                             if failure.detail:
                                 record["broken_rule"] = failure.detail
-                        record.update(depth=decoding.depth, steps=decoding.steps, forward_passes=answer.forward_passes, attempts=answer.attempts, seconds=round(answer.seconds, 4))
+                        record.update(
+                            depth=decoding.depth,
+                            steps=decoding.steps,
+                            forward_passes=answer.forward_passes,
+                            attempts=answer.attempts,
+                            seconds=round(answer.seconds, 4),
+                        )
                         out.append(json.dumps(record) + "\n")
                     else:
                         out.append(answer.answer + "\n")
@@ -128,7 +148,18 @@ def run_solve(task_name, sources: list[str], decoding: Decoding, weights, device
     return 1 if unsolved else 0
 
 
-def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, weights, decoding: Decoding, as_json: bool, console: Console) -> None:
+def run_eval(
+    task_name,
+    files: list[Path],
+    depths,
+    steps_list,
+    limit,
+    device,
+    weights,
+    decoding: Decoding,
+    as_json: bool,
+    console: Console,
+) -> None:
     task = get_task(task_name)
     model, header = load_model(task_name, weights, device)
     depths = depths or [header["defaults"]["depth"]]
@@ -138,11 +169,19 @@ def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, we
         puzzles = read_puzzle_file(task, path, limit, console)
         for depth, steps in itertools.product(depths, steps_list):
             row = {
-                "set": path.name, "puzzles": len(puzzles), "depth": depth, "steps": steps, "threshold": decoding.threshold,
-                "adaptive_depth": decoding.adaptive_depth, "give_up": decoding.give_up, "retries": decoding.retries,
+                "set": path.name,
+                "puzzles": len(puzzles),
+                "depth": depth,
+                "steps": steps,
+                "threshold": decoding.threshold,
+                "adaptive_depth": decoding.adaptive_depth,
+                "give_up": decoding.give_up,
+                "retries": decoding.retries,
             }
             with Progress(console, f"{path.name} · depth {depth} · steps {steps}", len(puzzles)) as progress:
-                row.update(measure(model, task, puzzles, replace(decoding, depth=depth, steps=steps), on_done=progress.update))
+                row.update(
+                    measure(model, task, puzzles, replace(decoding, depth=depth, steps=steps), on_done=progress.update)
+                )
             if as_json:
                 print_rows([row], "", True)
             rows.append(row)
@@ -150,17 +189,35 @@ def run_eval(task_name, files: list[Path], depths, steps_list, limit, device, we
         print_rows(rows, f"{task_name} · {model.parameter_count():,} parameters", False)
 
 
-def run_bench(task_name, files: list[Path], limit, device, weights, threshold: float, adaptive_steps: int | None, adaptive_depth: bool, give_up: bool, retries: int, as_json: bool, console: Console) -> None:
+def run_bench(
+    task_name,
+    files: list[Path],
+    limit,
+    device,
+    weights,
+    threshold: float,
+    adaptive_steps: int | None,
+    adaptive_depth: bool,
+    give_up: bool,
+    retries: int,
+    as_json: bool,
+    console: Console,
+) -> None:
     """Shipped fixed defaults, adaptive settings, adaptive with retries and the exact solver,
     measured in one run so their ratios hold on a noisy machine."""
     task = get_task(task_name)
     model, header = load_model(task_name, weights, device)
     fixed = Decoding().with_defaults(header["defaults"])
-    adaptive = replace(fixed, steps=adaptive_steps or fixed.steps, threshold=threshold, adaptive_depth=adaptive_depth, give_up=give_up)
+    adaptive = replace(
+        fixed, steps=adaptive_steps or fixed.steps, threshold=threshold, adaptive_depth=adaptive_depth, give_up=give_up
+    )
     depth = f"adaptive depth ≤ {fixed.depth}" if adaptive_depth else f"depth {fixed.depth}"
     settings = [
         (f"fixed: depth {fixed.depth}, steps {fixed.steps}", fixed),
-        (f"adaptive: threshold {threshold}, steps ≤ {adaptive.steps}, {depth}{', give up' if give_up else ''}", adaptive),
+        (
+            f"adaptive: threshold {threshold}, steps ≤ {adaptive.steps}, {depth}{', give up' if give_up else ''}",
+            adaptive,
+        ),
     ]
     if retries:
         settings.append((f"adaptive + {retries} verified retries", replace(adaptive, retries=retries)))
@@ -175,7 +232,14 @@ def run_bench(task_name, files: list[Path], limit, device, weights, threshold: f
         puzzles = read_puzzle_file(task, path, limit, console)
         for name, decoding in settings:
             with Progress(console, f"{path.name} · {name.split(':')[0]}", len(puzzles)) as progress:
-                add({"set": path.name, "puzzles": len(puzzles), "settings": name, **measure(model, task, puzzles, decoding, on_done=progress.update)})
+                add(
+                    {
+                        "set": path.name,
+                        "puzzles": len(puzzles),
+                        "settings": name,
+                        **measure(model, task, puzzles, decoding, on_done=progress.update),
+                    }
+                )
         started = time.perf_counter()
         solved = 0
         with Progress(console, f"{path.name} · exact solver", len(puzzles)) as progress:
@@ -183,20 +247,36 @@ def run_bench(task_name, files: list[Path], limit, device, weights, threshold: f
                 solved += task.check(puzzle, task.exact_answer(puzzle) or "")
                 progress.update(done)
         seconds = time.perf_counter() - started
-        add({
-            "set": path.name, "puzzles": len(puzzles), "settings": "exact solver (no model)",
-            "solved_pct": round(100 * solved / max(1, len(puzzles)), 2), "mean_forward_passes": None,
-            "puzzles_per_s": round(len(puzzles) / seconds, 2),
-        })
+        add(
+            {
+                "set": path.name,
+                "puzzles": len(puzzles),
+                "settings": "exact solver (no model)",
+                "solved_pct": round(100 * solved / max(1, len(puzzles)), 2),
+                "mean_forward_passes": None,
+                "puzzles_per_s": round(len(puzzles) / seconds, 2),
+            }
+        )
     if not as_json:
         import torch
 
-        print_rows(rows, f"{task_name} · {model.parameter_count():,} parameters · {torch.get_num_threads()} threads", False)
+        print_rows(
+            rows, f"{task_name} · {model.parameter_count():,} parameters · {torch.get_num_threads()} threads", False
+        )
 
 
 def run_train(
-    task_name, config, out: Path, state_path: Path, eval_count: int, console: Console, init_from: Path | None = None,
-    device: str = "cpu", workers: int = 0, average_with_init: bool = False, force: bool = False,
+    task_name,
+    config,
+    out: Path,
+    state_path: Path,
+    eval_count: int,
+    console: Console,
+    init_from: Path | None = None,
+    device: str = "cpu",
+    workers: int = 0,
+    average_with_init: bool = False,
+    force: bool = False,
 ) -> None:
     # argument errors: before the imports and the data
     if average_with_init and init_from is None:
@@ -205,8 +285,8 @@ def run_train(
         raise UsageError(f"{out} exists: choose another --out, or pass --force to replace it")
     from rmdm_cli.checkpoint import save_weights
     from rmdm_cli.solving import solve_all
-    from rmdm_cli.train import progress as run_progress
     from rmdm_cli.train import average_with, total_cost, train
+    from rmdm_cli.train import progress as run_progress
 
     task = get_task(task_name)
     default_steps = task.seq_len  # at most one token committed per step: the most careful schedule
@@ -214,7 +294,9 @@ def run_train(
     if init_from is not None:
         init, header = load_model(task_name, init_from, "cpu")
         parent = {"weights": str(init_from), "training": header["training"]}
-    console.print(f"training data: {task.data_recipe(config)}", highlight=False)  # making it can take minutes before the first step
+    console.print(
+        f"training data: {task.data_recipe(config)}", highlight=False
+    )  # making it can take minutes before the first step
     with Progress(console, "training", config.train_steps, unit="steps") as bar:
         marks: list[tuple[int, float]] = []  # (step, seconds) a while back, for examples/s
 
@@ -229,11 +311,15 @@ def run_train(
                 console.print(f"step {step} loss {loss:.4f} {seconds:.0f} s", highlight=False)
 
         try:
-            model, metadata = train(task, config, state_path, on_progress=on_progress, init=init, device=device, workers=workers)
+            model, metadata = train(
+                task, config, state_path, on_progress=on_progress, init=init, device=device, workers=workers
+            )
         except ValueError as error:
             raise UsageError(str(error)) from None
         except KeyboardInterrupt:
-            console.print(f"interrupted: training state saved to {state_path}; run the same command to resume", highlight=False)
+            console.print(
+                f"interrupted: training state saved to {state_path}; run the same command to resume", highlight=False
+            )
             raise typer.Exit(130) from None
     if average_with_init:  # after training, so the resumable state keeps the trained weights
         average_with(model, init)
@@ -243,12 +329,23 @@ def run_train(
         metadata["init_from"] = parent
     metadata.update(total_cost(parent["training"] if parent else {}, metadata))
     defaults = {"depth": config.depth, "steps": default_steps}
-    save_weights(out, model, task_name, metadata, defaults)  # written before the held-out check too, so a failure there keeps the training
+    save_weights(
+        out, model, task_name, metadata, defaults
+    )  # written before the held-out check too, so a failure there keeps the training
     if eval_count:
-        puzzles = [task.parse(text) for text in task.generate(eval_count, seed=10_000 + config.seed, **task.held_out_options(config))]
+        puzzles = [
+            task.parse(text)
+            for text in task.generate(eval_count, seed=10_000 + config.seed, **task.held_out_options(config))
+        ]
         answers = solve_all(model, task, puzzles, Decoding(config.depth, default_steps))
         solved = sum(answer.solved for answer in answers) / len(answers)
-        metadata["held_out"] = {"puzzles": eval_count, "generator_seed": 10_000 + config.seed, "depth": config.depth, "steps": default_steps, "solved_pct": round(100 * solved, 2)}
+        metadata["held_out"] = {
+            "puzzles": eval_count,
+            "generator_seed": 10_000 + config.seed,
+            "depth": config.depth,
+            "steps": default_steps,
+            "solved_pct": round(100 * solved, 2),
+        }
         console.print(f"held-out generated puzzles: {100 * solved:.1f}% solved", highlight=False)
         save_weights(out, model, task_name, metadata, defaults)
     console.print(f"wrote {out}", highlight=False)

@@ -19,8 +19,9 @@ torch-free copy (numpy_model.py) run the same sampler.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -43,7 +44,9 @@ class SamplerState:
     forward_passes: np.ndarray  # (B,) block-stack applications spent on each puzzle
 
 
-def denoise(model: Denoiser, tokens: np.ndarray, is_open: np.ndarray, depth: int, adaptive_depth: bool) -> tuple[np.ndarray, np.ndarray]:
+def denoise(
+    model: Denoiser, tokens: np.ndarray, is_open: np.ndarray, depth: int, adaptive_depth: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """Logits (A, T, V) after up to `depth` iterations, and the iterations each row used (A,)."""
     x, h = model.start(tokens)
     if not adaptive_depth:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,7 @@ class Decoding:
     retries: int = 0  # re-runs of puzzles the checker rejects, each with a sampled commit order
     seed: int = 0  # for the random and sampled commit orders
 
-    def with_defaults(self, defaults: dict) -> "Decoding":
+    def with_defaults(self, defaults: dict) -> Decoding:
         return replace(self, depth=self.depth or defaults["depth"], steps=self.steps or defaults["steps"])
 
 
@@ -55,7 +56,11 @@ def diagnose(task: Task, puzzle: Any, answer: str) -> Failure:
     if not solvable:
         return Failure("no solution", None, "the puzzle has no solution")
     detail = task.violation(puzzle, answer)
-    message = f"a solution exists; the model's answer breaks a rule: {detail}" if detail else "a solution exists and the model missed it"
+    message = (
+        f"a solution exists; the model's answer breaks a rule: {detail}"
+        if detail
+        else "a solution exists and the model missed it"
+    )
     if beyond := task.beyond_training(puzzle):
         message += f"; {beyond}"
     return Failure("breaks a rule" if detail else "missed", detail, message)
@@ -83,10 +88,21 @@ def solve_batch(
         failed = [index for index, answer in enumerate(answers) if not answer.solved]
         if not failed:
             break
-        again = attempt(model, task, [puzzles[i] for i in failed], replace(decoding, order=RETRY_ORDER, seed=decoding.seed + retry), on_state)
+        again = attempt(
+            model,
+            task,
+            [puzzles[i] for i in failed],
+            replace(decoding, order=RETRY_ORDER, seed=decoding.seed + retry),
+            on_state,
+        )
         for index, answer in zip(failed, again):
             previous = answers[index]
-            answers[index] = replace(answer, forward_passes=previous.forward_passes + answer.forward_passes, seconds=previous.seconds + answer.seconds, attempts=previous.attempts + 1)
+            answers[index] = replace(
+                answer,
+                forward_passes=previous.forward_passes + answer.forward_passes,
+                seconds=previous.seconds + answer.seconds,
+                attempts=previous.attempts + 1,
+            )
     return answers
 
 
@@ -96,8 +112,15 @@ def attempt(model: Denoiser, task: Task, puzzles: Sequence[Any], decoding: Decod
     tokens = np.array([task.encode(puzzle) for puzzle in puzzles], dtype=np.int64)
     state = None
     sampler = unmask(
-        model, tokens, decoding.steps, decoding.depth, order=decoding.order, rng=np.random.default_rng(decoding.seed),
-        threshold=decoding.threshold, adaptive_depth=decoding.adaptive_depth, dead_end=task.dead_end if decoding.give_up else None,
+        model,
+        tokens,
+        decoding.steps,
+        decoding.depth,
+        order=decoding.order,
+        rng=np.random.default_rng(decoding.seed),
+        threshold=decoding.threshold,
+        adaptive_depth=decoding.adaptive_depth,
+        dead_end=task.dead_end if decoding.give_up else None,
     )
     for state in sampler:
         if on_state:
@@ -115,7 +138,12 @@ def attempt(model: Denoiser, task: Task, puzzles: Sequence[Any], decoding: Decod
 
 
 def solve_all(
-    model: Denoiser, task: Task, puzzles: Sequence[Any], decoding: Decoding, batch_size: int = 256, on_done: Callable[[float], None] | None = None
+    model: Denoiser,
+    task: Task,
+    puzzles: Sequence[Any],
+    decoding: Decoding,
+    batch_size: int = 256,
+    on_done: Callable[[float], None] | None = None,
 ) -> list[Answer]:
     """Every puzzle's answer; `on_done` hears how many puzzles are done (fractions within a batch)."""
     answers: list[Answer] = []
@@ -123,14 +151,22 @@ def solve_all(
         batch = puzzles[start : start + batch_size]
         on_state = None
         if on_done:
-            on_state = lambda state, done=len(answers), size=len(batch): on_done(done + size * state.step / decoding.steps)  # noqa: E731
+            on_state = lambda state, done=len(answers), size=len(batch): on_done(
+                done + size * state.step / decoding.steps
+            )  # noqa: E731
         answers += solve_batch(model, task, batch, decoding, on_state)
         if on_done:
             on_done(len(answers))
     return answers
 
 
-def measure(model: Denoiser, task: Task, puzzles: Sequence[Any], decoding: Decoding, on_done: Callable[[float], None] | None = None) -> dict:
+def measure(
+    model: Denoiser,
+    task: Task,
+    puzzles: Sequence[Any],
+    decoding: Decoding,
+    on_done: Callable[[float], None] | None = None,
+) -> dict:
     """Solved %, mean forward passes and puzzles/s of one decoding over the puzzles."""
     started = time.perf_counter()
     answers = solve_all(model, task, puzzles, decoding, on_done=on_done)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 EVAL_SEED = 2  # generator seed of the held-out evaluation set (training never draws from it)
 # Mid-difficulty sets, so that minutes-long trainings spread out instead of all scoring 0%.
@@ -53,13 +53,24 @@ def cell_config(cell: Cell, train_steps: int, batch_size: int, threads: int):
     from rmdm_cli.train import TrainConfig
 
     return TrainConfig(
-        width=cell.width, heads=4, n_layers=2, depth=cell.depth, grad_iterations=cell.depth, batch_size=batch_size,
-        train_steps=train_steps, warmup_steps=max(1, train_steps // 10), seed=cell.seed, threads=threads,
-        **{**get_task_class(cell.task).train_defaults, **STUDY_RECIPE.get(cell.task, {})}, **VARIANTS[cell.variant],
+        width=cell.width,
+        heads=4,
+        n_layers=2,
+        depth=cell.depth,
+        grad_iterations=cell.depth,
+        batch_size=batch_size,
+        train_steps=train_steps,
+        warmup_steps=max(1, train_steps // 10),
+        seed=cell.seed,
+        threads=threads,
+        **{**get_task_class(cell.task).train_defaults, **STUDY_RECIPE.get(cell.task, {})},
+        **VARIANTS[cell.variant],
     )
 
 
-def train_cells(cells: list[Cell], directory: Path, train_steps: int, batch_size: int, threads: int, say: Callable[[str], None]) -> None:
+def train_cells(
+    cells: list[Cell], directory: Path, train_steps: int, batch_size: int, threads: int, say: Callable[[str], None]
+) -> None:
     """Train each cell not yet in `directory` (an interrupted cell resumes from runs/study/)."""
     from rmdm_cli.checkpoint import save_weights
     from rmdm_cli.tasks import get_task
@@ -82,8 +93,7 @@ def train_cells(cells: list[Cell], directory: Path, train_steps: int, batch_size
 def measure_cells(directory: Path, task_name: str, count: int, say: Callable[[str], None]) -> list[dict]:
     """One row per (cell, inference depth, steps): solved % on the held-out set."""
     from rmdm_cli.checkpoint import load_weights
-    from rmdm_cli.solving import measure
-    from rmdm_cli.solving import Decoding
+    from rmdm_cli.solving import Decoding, measure
     from rmdm_cli.tasks import get_task
 
     task = get_task(task_name)
@@ -95,20 +105,39 @@ def measure_cells(directory: Path, task_name: str, count: int, say: Callable[[st
         model, header = load_weights(path, task_name)
         training = header["training"]
         trained_depth = header["config"]["depth"]
-        variant = next((name for name, fields in VARIANTS.items() if fields and all(training["train_config"].get(k) == v for k, v in fields.items())), "base")
+        variant = next(
+            (
+                name
+                for name, fields in VARIANTS.items()
+                if fields and all(training["train_config"].get(k) == v for k, v in fields.items())
+            ),
+            "base",
+        )
         if variant == "random-depth":  # the one model at every depth up to L, against the specialists
             settings = [(depth, full_steps) for depth in (1, 2, 4, 8, 16) if depth <= trained_depth]
         else:  # every step count at the trained depth; extrapolation (2L, 4L) at full steps only
-            settings = [(trained_depth, steps) for steps in steps_list] + [(factor * trained_depth, full_steps) for factor in (2, 4)]
+            settings = [(trained_depth, steps) for steps in steps_list] + [
+                (factor * trained_depth, full_steps) for factor in (2, 4)
+            ]
         for depth, steps in settings:
             # puzzles/s is left out: it depends on the machine and its load, so every rerun would rewrite every row
             measured = measure(model, task, puzzles, Decoding(depth, steps))
-            rows.append({
-                "cell": path.stem, "variant": variant, "width": header["config"]["width"], "trained_depth": trained_depth,
-                "seed": training["train_config"]["seed"], "parameters": training["parameters"], "examples": training["examples"],
-                "train_cpu_minutes": round(training["train_seconds"] * training["threads"] / 60, 1),
-                "depth": depth, "steps": steps, "solved_pct": measured["solved_pct"], "mean_forward_passes": measured["mean_forward_passes"],
-            })
+            rows.append(
+                {
+                    "cell": path.stem,
+                    "variant": variant,
+                    "width": header["config"]["width"],
+                    "trained_depth": trained_depth,
+                    "seed": training["train_config"]["seed"],
+                    "parameters": training["parameters"],
+                    "examples": training["examples"],
+                    "train_cpu_minutes": round(training["train_seconds"] * training["threads"] / 60, 1),
+                    "depth": depth,
+                    "steps": steps,
+                    "solved_pct": measured["solved_pct"],
+                    "mean_forward_passes": measured["mean_forward_passes"],
+                }
+            )
         say(f"measured {path.stem}")
     return rows
 
@@ -119,9 +148,14 @@ def mean_by(rows: list[dict], keys: tuple[str, ...]) -> dict[tuple, dict]:
     for row in rows:
         groups.setdefault(tuple(row[key] for key in keys), []).append(row)
     return {
-        key: {**members[0], "solved_pct": sum(m["solved_pct"] for m in members) / len(members),
-              "train_cpu_minutes": round(sum(m["train_cpu_minutes"] for m in members) / len(members), 1),
-              "low": min(m["solved_pct"] for m in members), "high": max(m["solved_pct"] for m in members), "seeds": len(members)}
+        key: {
+            **members[0],
+            "solved_pct": sum(m["solved_pct"] for m in members) / len(members),
+            "train_cpu_minutes": round(sum(m["train_cpu_minutes"] for m in members) / len(members), 1),
+            "low": min(m["solved_pct"] for m in members),
+            "high": max(m["solved_pct"] for m in members),
+            "seeds": len(members),
+        }
         for key, members in groups.items()
     }
 
@@ -153,10 +187,14 @@ def claim_1_verdict(curve: list[tuple[int, float]], solved: float, parameters: i
         return f"{'holds' if widest >= depth else 'holds as far as measured'}: no L = 1 cell matches it (the widest has {widest:.1f}× its parameters)"
     if match >= depth * parameters:
         return "holds"
-    return "partly: more parameters, but fewer than L×" if match > parameters else "does not hold: L = 1 matches it with no more parameters"
+    return (
+        "partly: more parameters, but fewer than L×"
+        if match > parameters
+        else "does not hold: L = 1 matches it with no more parameters"
+    )
 
 
-def claim_2_verdict(summary: "Summary", depths: list[int]) -> str:
+def claim_2_verdict(summary: Summary, depths: list[int]) -> str:
     """Where a recursive depth reaches a solved % level in fewer forward passes than L = 1."""
     wins = []
     for level in LEVELS:
@@ -164,10 +202,18 @@ def claim_2_verdict(summary: "Summary", depths: list[int]) -> str:
         for depth in depths[1:]:
             spent = summary.passes_to_reach(depth, level)
             if spent is not None and (plain is None or spent < plain):
-                wins.append(f"{level}% (L = {depth} in {spent:g} passes, L = 1 " + ("never" if plain is None else f"in {plain:g}") + ")")
+                wins.append(
+                    f"{level}% (L = {depth} in {spent:g} passes, L = 1 "
+                    + ("never" if plain is None else f"in {plain:g}")
+                    + ")"
+                )
     if not wins:
         return "Claim 2 does not hold here: no recursive depth reaches any of these levels in fewer forward passes than L = 1."
-    return "Claim 2 holds where a recursive depth reaches a level in fewer forward passes than L = 1: " + "; ".join(wins) + "."
+    return (
+        "Claim 2 holds where a recursive depth reaches a level in fewer forward passes than L = 1: "
+        + "; ".join(wins)
+        + "."
+    )
 
 
 @dataclass
@@ -183,7 +229,9 @@ class Summary:
         return sorted((cell["parameters"], cell["solved_pct"]) for (_, L), cell in self.cells.items() if L == depth)
 
     def passes_curve(self, depth: int) -> list[tuple[float, float]]:  # (forward passes, solved %)
-        return sorted((row["mean_forward_passes"], row["solved_pct"]) for (L, _), row in self.family.items() if L == depth)
+        return sorted(
+            (row["mean_forward_passes"], row["solved_pct"]) for (L, _), row in self.family.items() if L == depth
+        )
 
     def passes_to_reach(self, depth: int, level: float) -> float | None:
         """The fewest forward passes at which depth `depth` solves `level` %; None if it never does."""
@@ -196,7 +244,9 @@ def summarise(rows: list[dict]) -> Summary:
     depths_at = {}  # width -> the trained depths measured at it
     for row in rows:
         depths_at.setdefault(row["width"], set()).add(row["trained_depth"])
-    widest = max((width for width, depths in depths_at.items() if len(depths) > 1), default=max(depths_at))  # claim 2 compares depths
+    widest = max(
+        (width for width, depths in depths_at.items() if len(depths) > 1), default=max(depths_at)
+    )  # claim 2 compares depths
     at_trained = [row for row in rows if row["depth"] == row["trained_depth"]]
     return Summary(
         full_steps=full_steps,
@@ -213,9 +263,14 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
     widths = sorted({key[0] for key in cells})
     depths = sorted({key[1] for key in cells})
     examples = " or ".join(f"{count:,}" for count in sorted({row["examples"] for row in rows}))  # one count by design
-    lines = [f"## {task_name}", "", f"Every cell saw {examples} training examples. Solved % on the held-out set at steps = {full_steps}, run at the trained depth "
-             "(mean over seeds; range in brackets when there are several), with parameters and training CPU-minutes "
-             "(mean over seeds; wall time × threads: inflated for cells trained while other jobs shared the cores).", ""]
+    lines = [
+        f"## {task_name}",
+        "",
+        f"Every cell saw {examples} training examples. Solved % on the held-out set at steps = {full_steps}, run at the trained depth "
+        "(mean over seeds; range in brackets when there are several), with parameters and training CPU-minutes "
+        "(mean over seeds; wall time × threads: inflated for cells trained while other jobs shared the cores).",
+        "",
+    ]
     lines += ["| width | " + " | ".join(f"L = {d}" for d in depths) + " |", "|---" * (len(depths) + 1) + "|"]
     for width in widths:
         entries = []
@@ -225,12 +280,18 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
                 entries.append("–")
                 continue
             spread = f" [{cell['low']:.1f}–{cell['high']:.1f}]" if cell["seeds"] > 1 else ""
-            entries.append(f"{cell['solved_pct']:.1f}%{spread} · {cell['parameters']:,} p · {cell['train_cpu_minutes']} min")
+            entries.append(
+                f"{cell['solved_pct']:.1f}%{spread} · {cell['parameters']:,} p · {cell['train_cpu_minutes']} min"
+            )
         lines.append(f"| {width} | " + " | ".join(entries) + " |")
 
-    lines += ["", "### Claim 1: parameters a non-recursive model (L = 1) needs to match an L-recursive one", "",
-              "| L | width | recursive solved % | L = 1 parameters to match / recursive parameters (at the seeds' range) | verdict (the paper: about L×) |",
-              "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "### Claim 1: parameters a non-recursive model (L = 1) needs to match an L-recursive one",
+        "",
+        "| L | width | recursive solved % | L = 1 parameters to match / recursive parameters (at the seeds' range) | verdict (the paper: about L×) |",
+        "|---|---|---|---|---|",
+    ]
     curve = summary.parameter_curve(1)
     for depth in depths:
         if depth == 1:
@@ -249,34 +310,63 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
                 verdict = claim_1_verdict(curve, cell["solved_pct"], cell["parameters"], depth)
             lines.append(f"| {depth} | {width} | {cell['solved_pct']:.1f} | {ratio} | {verdict} |")
 
-    lines += ["", f"### Claim 2: forward passes (steps × depth) to reach a solved % (width {widest}, trained depth)", "",
-              "| L | " + " | ".join(f"{level}%" for level in LEVELS) + " |", "|---" * (len(LEVELS) + 1) + "|"]
+    lines += [
+        "",
+        f"### Claim 2: forward passes (steps × depth) to reach a solved % (width {widest}, trained depth)",
+        "",
+        "| L | " + " | ".join(f"{level}%" for level in LEVELS) + " |",
+        "|---" * (len(LEVELS) + 1) + "|",
+    ]
     for depth in depths:
         if not summary.passes_curve(depth):  # no cell of this depth at that width
             continue
-        needed = ["not reached" if (passes := summary.passes_to_reach(depth, level)) is None else f"{passes:g}" for level in LEVELS]
+        needed = [
+            "not reached" if (passes := summary.passes_to_reach(depth, level)) is None else f"{passes:g}"
+            for level in LEVELS
+        ]
         lines.append(f"| {depth} | " + " | ".join(needed) + " |")
     lines += ["", claim_2_verdict(summary, depths)]
 
-    lines += ["", f"### Extrapolation: run at 2L and 4L (width {widest}, steps = {full_steps})", "",
-              "| L | at L | at 2L | at 4L |", "|---|---|---|---|"]
-    at_full = mean_by([row for row in rows if row["steps"] == full_steps], ("variant", "width", "trained_depth", "depth"))
+    lines += [
+        "",
+        f"### Extrapolation: run at 2L and 4L (width {widest}, steps = {full_steps})",
+        "",
+        "| L | at L | at 2L | at 4L |",
+        "|---|---|---|---|",
+    ]
+    at_full = mean_by(
+        [row for row in rows if row["steps"] == full_steps], ("variant", "width", "trained_depth", "depth")
+    )
     for depth in depths:
         values = [at_full.get(("base", widest, depth, depth * factor)) for factor in (1, 2, 4)]
         lines.append(f"| {depth} | " + " | ".join(percent(v) for v in values) + " |")
 
     ablated = sorted(key[1:3] for key in at_full if key[0] == "no-reinject" and key[3] == key[2])
     if ablated:
-        lines += ["", f"### Claim 3a: input re-injection on and off (steps = {full_steps}, trained depth)", "",
-                  "| width | L | re-injected every iteration | added once |", "|---|---|---|---|"]
+        lines += [
+            "",
+            f"### Claim 3a: input re-injection on and off (steps = {full_steps}, trained depth)",
+            "",
+            "| width | L | re-injected every iteration | added once |",
+            "|---|---|---|---|",
+        ]
         for width, depth in ablated:
-            lines.append(f"| {width} | {depth} | {percent(at_full.get(('base', width, depth, depth)))} | {percent(at_full[('no-reinject', width, depth, depth)])} |")
+            lines.append(
+                f"| {width} | {depth} | {percent(at_full.get(('base', width, depth, depth)))} | {percent(at_full[('no-reinject', width, depth, depth)])} |"
+            )
     mixed = sorted(key[1:] for key in at_full if key[0] == "random-depth")
     if mixed:
-        lines += ["", f"### Claim 3c: one model trained at a random depth per step against specialists (steps = {full_steps})", "",
-                  "| width | trained up to L | run at depth | random-depth model | specialist trained at that depth |", "|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"### Claim 3c: one model trained at a random depth per step against specialists (steps = {full_steps})",
+            "",
+            "| width | trained up to L | run at depth | random-depth model | specialist trained at that depth |",
+            "|---|---|---|---|---|",
+        ]
         for width, most, depth in mixed:
-            lines.append(f"| {width} | {most} | {depth} | {percent(at_full[('random-depth', width, most, depth)])} | {percent(at_full.get(('base', width, depth, depth)))} |")
+            lines.append(
+                f"| {width} | {most} | {depth} | {percent(at_full[('random-depth', width, most, depth)])} | {percent(at_full.get(('base', width, depth, depth)))} |"
+            )
     return lines
 
 
@@ -297,18 +387,31 @@ def write_figures(task_name: str, rows: list[dict], docs: Path) -> list[str]:
     def draw(axes, points: list[tuple[float, dict]], depth: int) -> None:  # the seeds' range as error bars
         x, cells = zip(*sorted(points, key=lambda point: point[0]))
         y = [cell["solved_pct"] for cell in cells]
-        spread = [[cell["solved_pct"] - cell["low"] for cell in cells], [cell["high"] - cell["solved_pct"] for cell in cells]]
+        spread = [
+            [cell["solved_pct"] - cell["low"] for cell in cells],
+            [cell["high"] - cell["solved_pct"] for cell in cells],
+        ]
         axes.errorbar(x, y, yerr=spread, marker="o", capsize=3, label=f"L = {depth}")
 
     summary = summarise(rows)
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     for depth in sorted({L for _, L in summary.cells}):
         draw(left, [(cell["parameters"], cell) for (_, L), cell in summary.cells.items() if L == depth], depth)
-    left.set(xscale="log", xlabel="parameters", ylabel="solved %", title=f"{task_name}: solved % vs parameters (bars: range over seeds)")
+    left.set(
+        xscale="log",
+        xlabel="parameters",
+        ylabel="solved %",
+        title=f"{task_name}: solved % vs parameters (bars: range over seeds)",
+    )
     left.legend()
     for depth in sorted({L for L, _ in summary.family}):
         draw(right, [(row["mean_forward_passes"], row) for (L, _), row in summary.family.items() if L == depth], depth)
-    right.set(xscale="log", xlabel="forward passes (steps × depth)", ylabel="solved %", title=f"width {summary.widest}: solved % vs forward passes")
+    right.set(
+        xscale="log",
+        xlabel="forward passes (steps × depth)",
+        ylabel="solved %",
+        title=f"width {summary.widest}: solved % vs forward passes",
+    )
     right.legend()
     figure.tight_layout()
     name = f"study-{task_name}.png"
@@ -319,29 +422,45 @@ def write_figures(task_name: str, rows: list[dict], docs: Path) -> list[str]:
 
 def settings_text(settings: dict[str, dict]) -> str:
     """`{"sudoku": {"clues": (45, 55)}}` as `sudoku: clues 45-55`."""
+
     def value(v) -> str:
         return "-".join(map(str, v)) if isinstance(v, tuple) else str(v)
 
-    return "; ".join(f"{task}: " + ", ".join(f"{name.replace('_', ' ')} {value(v)}" for name, v in fields.items()) for task, fields in settings.items())
+    return "; ".join(
+        f"{task}: " + ", ".join(f"{name.replace('_', ' ')} {value(v)}" for name, v in fields.items())
+        for task, fields in settings.items()
+    )
 
 
 def write_report(measurements: dict[str, list[dict]], docs: Path, command: str, eval_count: int) -> Path:
     docs.mkdir(parents=True, exist_ok=True)
     lines = [
-        "# Study: recursion depth versus parameters versus denoising steps", "",
-        f"Regenerate (from the committed weights under `weights/study/`): `{command}`", "",
+        "# Study: recursion depth versus parameters versus denoising steps",
+        "",
+        f"Regenerate (from the committed weights under `weights/study/`): `{command}`",
+        "",
         f"Every cell: 2 distinct blocks recursed L times, loss on every iteration, the task's data recipe with the study's changes ({settings_text(STUDY_RECIPE)}), the "
         f"same number of training examples within a task; evaluated on {eval_count} held-out generated puzzles "
-        f"(generator seed {EVAL_SEED}; {settings_text(EVAL_SETS)}). Forward passes = block-stack applications per puzzle, as measured.", "",
+        f"(generator seed {EVAL_SEED}; {settings_text(EVAL_SETS)}). Forward passes = block-stack applications per puzzle, as measured.",
+        "",
     ]
     for task_name, rows in measurements.items():
         lines += report_task(task_name, rows) + write_figures(task_name, rows, docs) + [""]
     path = docs / "study.md"
     path.write_text("\n".join(lines) + "\n")
-    (docs / "study-measurements.jsonl").write_text("".join(json.dumps(row) + "\n" for task_rows in measurements.values() for row in task_rows))
+    (docs / "study-measurements.jsonl").write_text(
+        "".join(json.dumps(row) + "\n" for task_rows in measurements.values() for row in task_rows)
+    )
     return path
 
 
-def grid(task_name: str, widths: list[int], depths: list[int], seeds: list[int], variants: tuple[str, ...] = ("base",)) -> list[Cell]:
-    return [Cell(task_name, width, depth, seed, variant) for variant in variants for seed in seeds for width in widths for depth in depths]
-
+def grid(
+    task_name: str, widths: list[int], depths: list[int], seeds: list[int], variants: tuple[str, ...] = ("base",)
+) -> list[Cell]:
+    return [
+        Cell(task_name, width, depth, seed, variant)
+        for variant in variants
+        for seed in seeds
+        for width in widths
+        for depth in depths
+    ]

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -56,7 +56,6 @@ class TrainConfig:
         return ModelConfig(
             vocab_size=task.vocab_size,
             seq_len=task.seq_len,
-            layout=task.layout,
             position_groups=task.position_groups,
             width=self.width,
             heads=self.heads,
@@ -67,7 +66,7 @@ class TrainConfig:
         )
 
     @classmethod
-    def from_dict(cls, values: dict) -> "TrainConfig":
+    def from_dict(cls, values: dict) -> TrainConfig:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in names})
 
@@ -87,7 +86,9 @@ def learning_rate(config: TrainConfig, step: int, seconds: float = 0.0) -> float
     return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, max(0.0, after_warmup)))))
 
 
-def mask_batch(targets: torch.Tensor, maskable: torch.Tensor, config: TrainConfig, mask_token: int, generator: torch.Generator):
+def mask_batch(
+    targets: torch.Tensor, maskable: torch.Tensor, config: TrainConfig, mask_token: int, generator: torch.Generator
+):
     """Mask a per-example random fraction of the maskable tokens. Returns (inputs, masked)."""
     batch = targets.shape[0]
     ratio = config.mask_min + (config.mask_max - config.mask_min) * torch.rand(batch, 1, generator=generator)
@@ -95,7 +96,9 @@ def mask_batch(targets: torch.Tensor, maskable: torch.Tensor, config: TrainConfi
     return targets.masked_fill(masked, mask_token), masked
 
 
-def supervised_loss(model: RecursiveDenoiser, inputs, targets, masked, depth: int, grad_iterations: int) -> torch.Tensor:
+def supervised_loss(
+    model: RecursiveDenoiser, inputs, targets, masked, depth: int, grad_iterations: int
+) -> torch.Tensor:
     """Mean masked cross-entropy over the last `grad_iterations` recursion iterations."""
     x = model.embed(inputs)  # (B, T, D)
     h = model.initial_state(x)
@@ -111,7 +114,9 @@ def supervised_loss(model: RecursiveDenoiser, inputs, targets, masked, depth: in
     return loss / (depth - free)
 
 
-def training_example(task: Task, config: TrainConfig, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
+def training_example(
+    task: Task, config: TrainConfig, step: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
     """Step `step`'s (inputs, targets, masked, depth), drawn from the step's own seed."""
     generator = torch.Generator().manual_seed(config.seed * 1_000_003 + step)
     targets, maskable = task.training_batch(config.batch_size, generator)
@@ -152,7 +157,12 @@ class Batches:
             import multiprocessing
 
             # spawn, not fork: a forked child of a process that has used CUDA or OpenMP threads can hang
-            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=(task.name, config))
+            self.pool = ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(task.name, config),
+            )
         else:
             task.prepare_training(config)
 
@@ -174,7 +184,9 @@ def new_optimizer(model: RecursiveDenoiser, config: TrainConfig) -> torch.optim.
     return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, betas=(0.9, 0.95))
 
 
-def optimizer_step(model: RecursiveDenoiser, optimizer: torch.optim.Optimizer, config: TrainConfig, example, lr: float) -> float:
+def optimizer_step(
+    model: RecursiveDenoiser, optimizer: torch.optim.Optimizer, config: TrainConfig, example, lr: float
+) -> float:
     """One training step on `example` (from training_example) at learning rate `lr`; returns the loss."""
     for group in optimizer.param_groups:
         group["lr"] = lr

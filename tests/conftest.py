@@ -21,7 +21,15 @@ def tiny_model(seed: int = 0, depth: int = 2, task: str = "sudoku") -> Recursive
 
     spec = get_task(task)
     torch.manual_seed(seed)
-    config = ModelConfig(vocab_size=spec.vocab_size, seq_len=spec.seq_len, layout=spec.layout, position_groups=spec.position_groups, width=16, heads=2, n_layers=1, depth=depth)
+    config = ModelConfig(
+        vocab_size=spec.vocab_size,
+        seq_len=spec.seq_len,
+        position_groups=spec.position_groups,
+        width=16,
+        heads=2,
+        n_layers=1,
+        depth=depth,
+    )
     return RecursiveDenoiser(config).eval()
 
 
@@ -40,5 +48,7 @@ def tiny_weights(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_countdown_weights(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("weights") / "tiny-countdown.safetensors"
-    save_weights(path, tiny_model(task="countdown"), "countdown", {"note": "random weights for tests"}, {"depth": 2, "steps": 6})
+    save_weights(
+        path, tiny_model(task="countdown"), "countdown", {"note": "random weights for tests"}, {"depth": 2, "steps": 6}
+    )
     return path

@@ -3,9 +3,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import BENCHMARKS, ROOT, benchmark_lines
 from typer.testing import CliRunner
 
-from conftest import BENCHMARKS, ROOT, benchmark_lines
 from rmdm_cli.cli import app
 
 runner = CliRunner()
@@ -61,7 +61,12 @@ def test_file_argument(tiny_weights, tmp_path):
 
 
 def test_usage_errors_exit_2(tiny_weights, tmp_path):
-    for args in (["--depth", "0", EASY[0]], ["--steps", "-1", EASY[0]], ["--format", "xml", EASY[0]], ["--device", "tpu", EASY[0]]):
+    for args in (
+        ["--depth", "0", EASY[0]],
+        ["--steps", "-1", EASY[0]],
+        ["--format", "xml", EASY[0]],
+        ["--device", "tpu", EASY[0]],
+    ):
         result = solve(tiny_weights, *args)
         assert result.exit_code == 2, args
     empty = solve(tiny_weights, input="\n# only a comment\n")
@@ -94,7 +99,9 @@ def test_live_view_renders_the_grid(tiny_weights):
 def test_eval_table_and_json(tiny_weights, tmp_path):
     path = tmp_path / "set.txt"
     path.write_text("\n".join(EASY))
-    result = runner.invoke(app, ["eval", "sudoku", str(path), "--weights", str(tiny_weights), "--depth", "1,2", "--steps", "4", "--json"])
+    result = runner.invoke(
+        app, ["eval", "sudoku", str(path), "--weights", str(tiny_weights), "--depth", "1,2", "--steps", "4", "--json"]
+    )
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert result.exit_code == 0 and [(r["depth"], r["steps"]) for r in rows] == [(1, 4), (2, 4)]
     assert rows[1]["mean_forward_passes"] == 8 and rows[0]["solved_pct"] == 0
@@ -119,7 +126,9 @@ def test_train_resumes_after_interrupt(tmp_path, monkeypatch):
     from rmdm_cli.tasks import get_task
     from rmdm_cli.train import TrainConfig, train
 
-    config = TrainConfig(width=16, heads=2, n_layers=1, depth=2, batch_size=4, train_steps=4, warmup_steps=1, pool_size=8)
+    config = TrainConfig(
+        width=16, heads=2, n_layers=1, depth=2, batch_size=4, train_steps=4, warmup_steps=1, pool_size=8
+    )
     straight, _ = train(get_task("sudoku"), config, tmp_path / "a.pt")
 
     def interrupt(step, loss, seconds):
@@ -139,8 +148,26 @@ def test_train_resumes_after_interrupt(tmp_path, monkeypatch):
 
 def test_a_stale_training_state_is_one_line_error(tmp_path):
     state = tmp_path / "state.pt"
-    common = ["--width", "16", "--heads", "2", "--layers", "1", "--depth", "1", "--batch-size", "2", "--pool-size", "4",
-              "--eval-count", "0", "--out", str(tmp_path / "m.safetensors"), "--state", str(state)]
+    common = [
+        "--width",
+        "16",
+        "--heads",
+        "2",
+        "--layers",
+        "1",
+        "--depth",
+        "1",
+        "--batch-size",
+        "2",
+        "--pool-size",
+        "4",
+        "--eval-count",
+        "0",
+        "--out",
+        str(tmp_path / "m.safetensors"),
+        "--state",
+        str(state),
+    ]
     first = runner.invoke(app, ["train", "sudoku", "--train-steps", "1", *common])
     assert first.exit_code == 0 and state.exists()
     other = runner.invoke(app, ["train", "sudoku", "--train-steps", "2", "--force", *common])
@@ -153,13 +180,43 @@ def test_average_with_init_writes_the_mean_of_the_starting_and_trained_weights(t
 
     from rmdm_cli.checkpoint import load_weights, read_header
 
-    common = ["train", "sudoku", "--width", "16", "--heads", "2", "--layers", "1", "--depth", "2", "--batch-size", "2",
-              "--pool-size", "4", "--train-steps", "3", "--lr", "0.05", "--warmup-steps", "0", "--eval-count", "0", "--init-from", str(tiny_weights),
-              "--state", str(tmp_path / "state.pt")]
+    common = [
+        "train",
+        "sudoku",
+        "--width",
+        "16",
+        "--heads",
+        "2",
+        "--layers",
+        "1",
+        "--depth",
+        "2",
+        "--batch-size",
+        "2",
+        "--pool-size",
+        "4",
+        "--train-steps",
+        "3",
+        "--lr",
+        "0.05",
+        "--warmup-steps",
+        "0",
+        "--eval-count",
+        "0",
+        "--init-from",
+        str(tiny_weights),
+        "--state",
+        str(tmp_path / "state.pt"),
+    ]
     assert runner.invoke(app, [*common, "--out", str(tmp_path / "trained.safetensors")]).exit_code == 0
-    result = runner.invoke(app, [*common, "--average-with-init", "--out", str(tmp_path / "mean.safetensors")])  # resumes the finished run
+    result = runner.invoke(
+        app, [*common, "--average-with-init", "--out", str(tmp_path / "mean.safetensors")]
+    )  # resumes the finished run
     assert result.exit_code == 0, result.output
-    start, trained, mean = (load_weights(path, "sudoku")[0].state_dict() for path in (tiny_weights, tmp_path / "trained.safetensors", tmp_path / "mean.safetensors"))
+    start, trained, mean = (
+        load_weights(path, "sudoku")[0].state_dict()
+        for path in (tiny_weights, tmp_path / "trained.safetensors", tmp_path / "mean.safetensors")
+    )
     assert any(not torch.equal(start[name], trained[name]) for name in start)
     for name in start:
         assert torch.allclose(mean[name], (start[name] + trained[name]) / 2, atol=2e-3)
@@ -180,7 +237,9 @@ def test_train_offers_only_the_tasks_own_options():
 
 def test_train_rejects_a_bad_problem_size_before_anything_else(tmp_path):
     for numbers in ("2", "6"):
-        result = runner.invoke(app, ["train", "countdown", "--numbers", numbers, "--out", str(tmp_path / "m.safetensors")])
+        result = runner.invoke(
+            app, ["train", "countdown", "--numbers", numbers, "--out", str(tmp_path / "m.safetensors")]
+        )
         assert result.exit_code == 2 and "must be 3 to 5" in result.output
         assert "training data" not in result.output and not (tmp_path / "m.safetensors").exists()
 
@@ -244,23 +303,63 @@ def test_give_up_stops_puzzles_that_break_a_rule(tiny_weights):
 
 def test_bench_compares_fixed_adaptive_retries_and_the_exact_solver(tiny_weights):
     easy = BENCHMARKS / "sudoku" / "easy50.txt"
-    result = runner.invoke(app, ["bench", "sudoku", str(easy), "--limit", "3", "--retries", "1", "--weights", str(tiny_weights), "--json"])
+    result = runner.invoke(
+        app, ["bench", "sudoku", str(easy), "--limit", "3", "--retries", "1", "--weights", str(tiny_weights), "--json"]
+    )
     assert result.exit_code == 0, result.output
     fixed, adaptive, retried, exact = map(json.loads, result.stdout.splitlines())
-    assert fixed["settings"] == "fixed: depth 2, steps 8" and fixed["mean_forward_passes"] == 16  # the weights' defaults
+    assert (
+        fixed["settings"] == "fixed: depth 2, steps 8" and fixed["mean_forward_passes"] == 16
+    )  # the weights' defaults
     assert adaptive["mean_forward_passes"] <= fixed["mean_forward_passes"]
-    assert retried["mean_forward_passes"] == 2 * adaptive["mean_forward_passes"]  # random weights: the retry always runs
+    assert (
+        retried["mean_forward_passes"] == 2 * adaptive["mean_forward_passes"]
+    )  # random weights: the retry always runs
     assert exact["solved_pct"] == 100.0 and exact["mean_forward_passes"] is None
 
 
 def test_bench_adaptive_steps_bound_the_adaptive_rows(tiny_weights):
     easy = BENCHMARKS / "sudoku" / "easy50.txt"
-    result = runner.invoke(app, ["bench", "sudoku", str(easy), "--limit", "2", "--retries", "0", "--adaptive-steps", "3", "--weights", str(tiny_weights), "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "bench",
+            "sudoku",
+            str(easy),
+            "--limit",
+            "2",
+            "--retries",
+            "0",
+            "--adaptive-steps",
+            "3",
+            "--weights",
+            str(tiny_weights),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     fixed, adaptive, _ = map(json.loads, result.stdout.splitlines())
     assert adaptive["settings"] == "adaptive: threshold 0.99, steps ≤ 3, adaptive depth ≤ 2, give up"
     assert 2 <= adaptive["mean_forward_passes"] <= 3 * 2 < fixed["mean_forward_passes"]  # at most 3 steps of depth <= 2
-    result = runner.invoke(app, ["bench", "sudoku", str(easy), "--limit", "2", "--retries", "0", "--adaptive-steps", "3", "--no-adaptive-depth", "--no-give-up", "--weights", str(tiny_weights), "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "bench",
+            "sudoku",
+            str(easy),
+            "--limit",
+            "2",
+            "--retries",
+            "0",
+            "--adaptive-steps",
+            "3",
+            "--no-adaptive-depth",
+            "--no-give-up",
+            "--weights",
+            str(tiny_weights),
+            "--json",
+        ],
+    )
     _, full_depth, _ = map(json.loads, result.stdout.splitlines())
     assert full_depth["settings"] == "adaptive: threshold 0.99, steps ≤ 3, depth 2"
     assert full_depth["mean_forward_passes"] == 3 * 2  # random weights are never 0.99 sure: 3 steps at depth 2
@@ -298,10 +397,39 @@ def test_train_with_a_time_budget_and_a_data_worker_writes_its_cost(tmp_path):
     from rmdm_cli.checkpoint import read_header
 
     out = tmp_path / "m.safetensors"
-    result = runner.invoke(app, ["train", "sudoku", "--width", "16", "--heads", "2", "--layers", "1", "--depth", "1",
-                                 "--batch-size", "2", "--pool-size", "4", "--train-steps", "100000", "--minutes", "0.02",
-                                 "--workers", "1", "--device", "cpu", "--eval-count", "0", "--out", str(out),
-                                 "--state", str(tmp_path / "state.pt")])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "sudoku",
+            "--width",
+            "16",
+            "--heads",
+            "2",
+            "--layers",
+            "1",
+            "--depth",
+            "1",
+            "--batch-size",
+            "2",
+            "--pool-size",
+            "4",
+            "--train-steps",
+            "100000",
+            "--minutes",
+            "0.02",
+            "--workers",
+            "1",
+            "--device",
+            "cpu",
+            "--eval-count",
+            "0",
+            "--out",
+            str(out),
+            "--state",
+            str(tmp_path / "state.pt"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     training = read_header(out)["training"]
     assert training["train_config"]["minutes"] == 0.02 and 0 < training["steps"] < 100000
@@ -317,7 +445,10 @@ def test_unsolved_sudoku_lines_say_why_and_jsonl_carries_the_reason(tiny_weights
     assert result.exit_code == 1
     assert first["reason"] == "breaks a rule" and first["solvable"] is True and "appears twice" in first["broken_rule"]
     assert second["reason"] == "no solution" and second["solvable"] is False
-    assert f"line 1: not solved: a solution exists; the model's answer breaks a rule: {first['broken_rule']}\n" in result.stderr
+    assert (
+        f"line 1: not solved: a solution exists; the model's answer breaks a rule: {first['broken_rule']}\n"
+        in result.stderr
+    )
     assert "line 2: not solved: the puzzle has no solution\n" in result.stderr
     assert result.stderr.splitlines()[-1].startswith("2 puzzles: 0 solved, 2 not solved, 0 bad lines · ")
 
@@ -329,7 +460,10 @@ def test_jsonl_seconds_are_each_puzzles_share_of_its_batch(tiny_weights):
     result = solve(tiny_weights, "--format", "jsonl", input=f"{complete}\n{EASY[1]}\n{EASY[2]}\n")
     done, *others = [json.loads(line) for line in result.stdout.splitlines()]
     assert done["solved"] and done["forward_passes"] == 0 and done["seconds"] == 0
-    assert others[0]["forward_passes"] == others[1]["forward_passes"] > 0 and others[0]["seconds"] == others[1]["seconds"] > 0
+    assert (
+        others[0]["forward_passes"] == others[1]["forward_passes"] > 0
+        and others[0]["seconds"] == others[1]["seconds"] > 0
+    )
 
 
 def test_byte_order_marks_and_utf16_files_are_read(tiny_weights, tmp_path):
@@ -346,14 +480,34 @@ def test_default_training_never_overwrites_weights(tmp_path, monkeypatch):
 
     shipped = {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in (ROOT / "weights").glob("*.safetensors")}
     monkeypatch.chdir(tmp_path)
-    tiny = ["train", "sudoku", "--width", "16", "--heads", "2", "--layers", "1", "--depth", "1", "--batch-size", "2",
-            "--pool-size", "4", "--train-steps", "1", "--eval-count", "0"]
+    tiny = [
+        "train",
+        "sudoku",
+        "--width",
+        "16",
+        "--heads",
+        "2",
+        "--layers",
+        "1",
+        "--depth",
+        "1",
+        "--batch-size",
+        "2",
+        "--pool-size",
+        "4",
+        "--train-steps",
+        "1",
+        "--eval-count",
+        "0",
+    ]
     first = runner.invoke(app, tiny)
     assert first.exit_code == 0, first.output
     written = tmp_path / "runs" / "sudoku.safetensors"
     before = written.read_bytes()
     again = runner.invoke(app, tiny)
-    assert again.exit_code == 2 and "runs/sudoku.safetensors exists: choose another --out, or pass --force" in again.stderr
+    assert (
+        again.exit_code == 2 and "runs/sudoku.safetensors exists: choose another --out, or pass --force" in again.stderr
+    )
     assert written.read_bytes() == before
     assert runner.invoke(app, [*tiny, "--force", "--state", "other.pt"]).exit_code == 0
     assert shipped and all(hashlib.sha256(path.read_bytes()).hexdigest() == digest for path, digest in shipped.items())
@@ -364,4 +518,7 @@ def test_version_names_the_weights_folder():
     from rmdm_cli.checkpoint import weights_dir
 
     assert result.exit_code == 0 and result.stdout.startswith("rmdm ") and f"weights: {weights_dir()}" in result.stdout
-    assert str(weights_dir() / "sudoku.safetensors") in runner.invoke(app, ["solve", "sudoku", "--help"], env={"COLUMNS": "400"}).stdout
+    assert (
+        str(weights_dir() / "sudoku.safetensors")
+        in runner.invoke(app, ["solve", "sudoku", "--help"], env={"COLUMNS": "400"}).stdout
+    )

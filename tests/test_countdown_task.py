@@ -4,9 +4,9 @@ import random
 import numpy as np
 import pytest
 import torch
+from conftest import BENCHMARKS
 from typer.testing import CliRunner
 
-from conftest import BENCHMARKS
 from rmdm_cli.cli import app
 from rmdm_cli.tasks import PuzzleError
 from rmdm_cli.tasks.countdown import (
@@ -32,7 +32,12 @@ runner = CliRunner()
 
 @pytest.mark.parametrize(
     "text",
-    ["86,28,13,31,96", '{"input": "86,28,13,31,96", "output": "x"}', '{"nums": [86, 28, 13, 31], "target": 96}', " 86, 28,13,31 ,96 "],
+    [
+        "86,28,13,31,96",
+        '{"input": "86,28,13,31,96", "output": "x"}',
+        '{"nums": [86, 28, 13, 31], "target": 96}',
+        " 86, 28,13,31 ,96 ",
+    ],
 )
 def test_parse_every_form(text):
     problem = parse_problem(text)
@@ -121,7 +126,11 @@ def test_benchmark_answers_pass_the_checker():
 
 
 def test_the_shipped_target_list_is_every_benchmark_target():
-    targets = {int(json.loads(line)["input"].split(",")[-1]) for path in (BENCHMARKS / "countdown").glob("cd*_test.jsonl") for line in path.read_text().splitlines()}
+    targets = {
+        int(json.loads(line)["input"].split(",")[-1])
+        for path in (BENCHMARKS / "countdown").glob("cd*_test.jsonl")
+        for line in path.read_text().splitlines()
+    }
     assert targets and benchmark_targets() == targets
 
 
@@ -171,7 +180,9 @@ def test_operands_are_references_decoded_as_written():
     third = PROMPT_LEN + 2 * EQUATION_WIDTH
     assert tokens[third] == RESULT_REF and tokens[third + 2] == RESULT_REF + 1  # 114 and 18 name their equations
     tokens[PROMPT_LEN + 2] = NUMBER_REF  # 86 used twice: decoded as written, so the checker rejects it
-    assert task.decode(problem, tokens).startswith("86+86=114") and not task.check(problem, task.decode(problem, tokens))
+    assert task.decode(problem, tokens).startswith("86+86=114") and not task.check(
+        problem, task.decode(problem, tokens)
+    )
     tokens[PROMPT_LEN] = RESULT_REF + 2  # a reference to a later equation's result cannot be read
     assert task.decode(problem, tokens).startswith("?+86=114")
 
@@ -194,7 +205,7 @@ def test_dead_end_flags_answers_that_can_no_longer_pass():
     rows, expected = [], []
     for change, flag in cases.values():
         row = list(right) if isinstance(change, dict) else change
-        for position, token in (change.items() if isinstance(change, dict) else ()):
+        for position, token in change.items() if isinstance(change, dict) else ():
             row[position] = token
         rows.append(row)
         expected.append(flag)
@@ -211,13 +222,17 @@ def test_dead_end_never_flags_part_of_a_right_answer():
     for _ in range(100):
         problem, equations = random_example(rng, rng.randint(3, 5), frozenset())
         row = encode_solution(problem, equations)
-        rows.append([MASK if position >= PROMPT_LEN and rng.random() < 0.5 else token for position, token in enumerate(row)])
+        rows.append(
+            [MASK if position >= PROMPT_LEN and rng.random() < 0.5 else token for position, token in enumerate(row)]
+        )
     assert not task.dead_end(np.array(rows)).any()
 
 
 def test_cli_solve_countdown_jsonl(tiny_countdown_weights):
     text = "86,28,13,31,96\n1,1,1,50\n1,2\n"
-    result = runner.invoke(app, ["solve", "countdown", "--weights", str(tiny_countdown_weights), "--format", "jsonl"], input=text)
+    result = runner.invoke(
+        app, ["solve", "countdown", "--weights", str(tiny_countdown_weights), "--format", "jsonl"], input=text
+    )
     assert result.exit_code == 2  # line 3 is bad
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["line"] for r in records] == [1, 2]
@@ -236,7 +251,24 @@ def task_violation(record) -> str:
 
 
 def test_cli_numbers_and_target_options(tiny_countdown_weights):
-    result = runner.invoke(app, ["solve", "countdown", "--weights", str(tiny_countdown_weights), "--format", "jsonl", "--numbers", "25", "50", "75", "100", "--target", "842"])
+    result = runner.invoke(
+        app,
+        [
+            "solve",
+            "countdown",
+            "--weights",
+            str(tiny_countdown_weights),
+            "--format",
+            "jsonl",
+            "--numbers",
+            "25",
+            "50",
+            "75",
+            "100",
+            "--target",
+            "842",
+        ],
+    )
     record = json.loads(result.stdout)
     assert record["input"] == "25,50,75,100,842" and result.exit_code == 1
     missing = runner.invoke(app, ["solve", "countdown", "--weights", str(tiny_countdown_weights), "--numbers", "1,2,3"])
@@ -260,14 +292,33 @@ def test_cli_says_when_a_failed_problem_lies_beyond_training(tiny_countdown_weig
     result = runner.invoke(app, ["solve", "countdown", "--weights", str(tiny_countdown_weights)], input=text)
     assert result.exit_code == 1
     line1, line2, line3 = result.stderr.splitlines()[:3]
-    assert line1.startswith("line 1: not solved: a solution exists; the model's answer breaks a rule: ") and "trained on" not in line1
+    assert (
+        line1.startswith("line 1: not solved: a solution exists; the model's answer breaks a rule: ")
+        and "trained on" not in line1
+    )
     assert line2.startswith("line 2: not solved: a solution exists; ")
     assert line2.endswith("; the model is trained on numbers 1-99 and targets 10-100, not target 200")
     assert line3.endswith("not number 150, target 300")
 
 
 def test_numbers_options_with_a_positional_problem_are_a_usage_error(tiny_countdown_weights):
-    result = runner.invoke(app, ["solve", "countdown", "--weights", str(tiny_countdown_weights), "--numbers", "60", "16", "34", "87", "--target", "97", "86,28,13,31,96"])
+    result = runner.invoke(
+        app,
+        [
+            "solve",
+            "countdown",
+            "--weights",
+            str(tiny_countdown_weights),
+            "--numbers",
+            "60",
+            "16",
+            "34",
+            "87",
+            "--target",
+            "97",
+            "86,28,13,31,96",
+        ],
+    )
     assert result.exit_code == 2 and result.stdout == ""
     assert "--numbers/--target give one problem; '86,28,13,31,96' is another" in result.stderr
 
@@ -289,4 +340,8 @@ def test_live_view_marks_broken_equations_and_keeps_slot_widths():
 
     styled, plain = lines(wrong)
     assert "\x1b[31m" in styled[0] and "\x1b[31m" not in styled[1]  # red: the wrong equation only
-    assert [len(line) for line in lines(half)[1]] == [len(line) for line in plain] == [len(line) for line in lines(right)[1]]
+    assert (
+        [len(line) for line in lines(half)[1]]
+        == [len(line) for line in plain]
+        == [len(line) for line in lines(right)[1]]
+    )

@@ -1,10 +1,10 @@
 """Property tests: no input makes the CLI raise, and `solved` is never claimed falsely."""
 
+from conftest import benchmark_lines, tiny_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from conftest import benchmark_lines, tiny_model
 from rmdm_cli.cli import app
 from rmdm_cli.solving import Decoding, solve_batch
 from rmdm_cli.tasks import PuzzleError
@@ -31,7 +31,9 @@ def count_lines(task, text: bytes) -> tuple[int, int]:
 
 
 def assert_answers_exactly_the_good_lines(task, weights, data: bytes) -> None:
-    result = runner.invoke(app, ["solve", task.name, "--weights", str(weights), "--steps", "2", "--depth", "1"], input=data)
+    result = runner.invoke(
+        app, ["solve", task.name, "--weights", str(weights), "--steps", "2", "--depth", "1"], input=data
+    )
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.stderr
     good, bad = count_lines(task, data)
@@ -67,7 +69,12 @@ def test_solved_only_when_the_checker_agrees(seed, steps, depth):
 
 countdown_line = st.one_of(
     st.lists(st.integers(-5, 1200), min_size=1, max_size=7).map(lambda values: ",".join(map(str, values))),
-    st.builds(lambda text, position, char: text[:position] + char + text[position + 1 :], st.just("86,28,13,31,96"), st.integers(0, 13), st.sampled_from(list("0123456789,.-x {}"))),
+    st.builds(
+        lambda text, position, char: text[:position] + char + text[position + 1 :],
+        st.just("86,28,13,31,96"),
+        st.integers(0, 13),
+        st.sampled_from(list("0123456789,.-x {}")),
+    ),
 )
 
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 import torch
-
 from conftest import benchmark_lines, numpy_copy, tiny_model
+
 from rmdm_cli.sampler import denoise, unmask
 from rmdm_cli.tasks.sudoku import parse_grid
 
@@ -92,7 +92,10 @@ def test_dead_end_puzzles_are_committed_at_once(engine):
     def flag_second(tokens):  # the sampler passes only the puzzles still open
         return np.arange(len(tokens)) == 1 if len(tokens) == len(PUZZLES) else np.zeros(len(tokens), dtype=bool)
 
-    states = [(state.tokens.copy(), state.forward_passes.copy()) for state in unmask(model, PUZZLES, 10, depth=2, dead_end=flag_second)]
+    states = [
+        (state.tokens.copy(), state.forward_passes.copy())
+        for state in unmask(model, PUZZLES, 10, depth=2, dead_end=flag_second)
+    ]
     first_tokens, _ = states[0]
     last_tokens, passes = states[-1]
     assert (first_tokens[1] != 0).all() and (first_tokens[0] == 0).any()

@@ -3,9 +3,9 @@
 import json
 
 import pytest
+from conftest import BENCHMARKS, ROOT, benchmark_lines
 from typer.testing import CliRunner
 
-from conftest import BENCHMARKS, ROOT, benchmark_lines
 from rmdm_cli.checkpoint import load_numpy_weights, load_weights
 from rmdm_cli.cli import app
 
@@ -21,7 +21,9 @@ def test_weights_describe_themselves(task):
 
 def test_sudoku_weights_solve_most_of_the_first_easy50_puzzles():
     # Measured on all of easy50: 100% (README), so all of the first ten; 8 leaves room for other CPUs.
-    result = CliRunner().invoke(app, ["solve", "sudoku", "--format", "jsonl"], input="\n".join(benchmark_lines("easy50.txt", 10)))
+    result = CliRunner().invoke(
+        app, ["solve", "sudoku", "--format", "jsonl"], input="\n".join(benchmark_lines("easy50.txt", 10))
+    )
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(records) == 10 and sum(record["solved"] for record in records) >= 8
 
@@ -34,7 +36,13 @@ def test_countdown_weights_solve_most_of_the_first_cd3_problems():
     assert len(records) == 30 and sum(record["solved"] for record in records) >= 18
 
 
-@pytest.mark.parametrize("task, lines", [("sudoku", lambda: benchmark_lines("easy50.txt", 5)), ("countdown", lambda: (BENCHMARKS / "countdown" / "cd3_test.jsonl").read_text().splitlines()[:20])])
+@pytest.mark.parametrize(
+    "task, lines",
+    [
+        ("sudoku", lambda: benchmark_lines("easy50.txt", 5)),
+        ("countdown", lambda: (BENCHMARKS / "countdown" / "cd3_test.jsonl").read_text().splitlines()[:20]),
+    ],
+)
 def test_the_numpy_copy_gives_the_same_answers(task, lines):
     from rmdm_cli.solving import Decoding, solve_batch
     from rmdm_cli.tasks import get_task
@@ -44,5 +52,7 @@ def test_the_numpy_copy_gives_the_same_answers(task, lines):
     path = ROOT / "weights" / f"{task}.safetensors"
     (model, header), (copy, _) = load_weights(path, task), load_numpy_weights(path, task)
     decoding = Decoding().with_defaults(header["defaults"])
-    outcomes = [[(a.answer, a.solved, a.forward_passes) for a in solve_batch(m, spec, puzzles, decoding)] for m in (copy, model)]
+    outcomes = [
+        [(a.answer, a.solved, a.forward_passes) for a in solve_batch(m, spec, puzzles, decoding)] for m in (copy, model)
+    ]
     assert outcomes[0] == outcomes[1] and any(solved for _, solved, _ in outcomes[0])

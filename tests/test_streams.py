@@ -13,8 +13,21 @@ PUZZLES = benchmark_lines("easy50.txt", 50)
 def start_solve(tiny_weights, tmp_path, lines: int) -> subprocess.Popen:
     source = tmp_path / "many.txt"
     source.write_text("\n".join(PUZZLES[i % len(PUZZLES)] for i in range(lines)) + "\n")
-    command = [sys.executable, "-m", "rmdm_cli", "solve", "sudoku", str(source), "--weights", str(tiny_weights), "--steps", "2"]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={"OMP_NUM_THREADS": "1", "PATH": ""})
+    command = [
+        sys.executable,
+        "-m",
+        "rmdm_cli",
+        "solve",
+        "sudoku",
+        str(source),
+        "--weights",
+        str(tiny_weights),
+        "--steps",
+        "2",
+    ]
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={"OMP_NUM_THREADS": "1", "PATH": ""}
+    )
 
 
 def test_closed_pipe_ends_quietly(tiny_weights, tmp_path):

@@ -26,7 +26,9 @@ def test_study_trains_missing_cells_once_and_reports_every_claim(tmp_path, monke
     assert len(rows) == 4 * (4 + 2)  # cells x (four step counts at L, then 2L and 4L)
     assert {row["depth"] for row in rows if row["trained_depth"] == 2} == {2, 4, 8}
     assert all(row["mean_forward_passes"] <= row["steps"] * row["depth"] for row in rows)
-    assert study.measure_cells(tmp_path / "weights", "sudoku", 2, lambda _: None) == rows  # nothing timed: a rerun rewrites no row
+    assert (
+        study.measure_cells(tmp_path / "weights", "sudoku", 2, lambda _: None) == rows
+    )  # nothing timed: a rerun rewrites no row
     text = study.write_report({"sudoku": rows}, tmp_path / "docs", "rmdm study report", 2).read_text()
     assert "### Claim 1" in text and "### Claim 2" in text and "### Extrapolation" in text
     assert "| 16 |" in text and "L = 2" in text
@@ -41,12 +43,16 @@ def test_variant_cells_answer_claims_3a_and_3c(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     depths_run = []
     real_loss = training.supervised_loss
-    monkeypatch.setattr(training, "supervised_loss", lambda model, *args: depths_run.append(args[3]) or real_loss(model, *args))
+    monkeypatch.setattr(
+        training, "supervised_loss", lambda model, *args: depths_run.append(args[3]) or real_loss(model, *args)
+    )
     cells = study.grid("sudoku", [8], [1, 2], [0]) + study.grid("sudoku", [8], [2], [0], ("no-reinject",))
     study.train_cells(cells, tmp_path / "weights", 3, 2, 1, lambda _: None)
     assert set(depths_run) == {1, 2}  # each cell at its own depth
     depths_run.clear()
-    study.train_cells(study.grid("sudoku", [8], [2], [0], ("random-depth",)), tmp_path / "weights", 12, 2, 1, lambda _: None)
+    study.train_cells(
+        study.grid("sudoku", [8], [2], [0], ("random-depth",)), tmp_path / "weights", 12, 2, 1, lambda _: None
+    )
     assert set(depths_run) == {1, 2}  # drawn per step
     rows = study.measure_cells(tmp_path / "weights", "sudoku", 2, lambda _: None)
     assert {row["variant"] for row in rows} == {"base", "no-reinject", "random-depth"}
@@ -59,22 +65,56 @@ def test_variant_cells_answer_claims_3a_and_3c(tmp_path, monkeypatch):
 
 def test_claim_2_uses_the_widest_width_trained_at_several_depths():
     def row(width, depth):
-        return {"variant": "base", "width": width, "trained_depth": depth, "depth": depth, "steps": 10,
-                "solved_pct": 50.0, "parameters": width * width, "mean_forward_passes": 10.0 * depth, "train_cpu_minutes": 1.0}
+        return {
+            "variant": "base",
+            "width": width,
+            "trained_depth": depth,
+            "depth": depth,
+            "steps": 10,
+            "solved_pct": 50.0,
+            "parameters": width * width,
+            "mean_forward_passes": 10.0 * depth,
+            "train_cpu_minutes": 1.0,
+        }
 
-    summary = study.summarise([row(16, 1), row(16, 2), row(16, 4), row(32, 1), row(32, 2), row(32, 4), row(64, 1), row(64, 2), row(128, 1)])
+    summary = study.summarise(
+        [row(16, 1), row(16, 2), row(16, 4), row(32, 1), row(32, 2), row(32, 4), row(64, 1), row(64, 2), row(128, 1)]
+    )
     assert summary.widest == 64  # not 128 (one depth only), nor 16 or 32 (more depths, narrower)
     assert sorted(summary.family) == [(1, 10), (2, 10)]
 
 
 def test_claims_show_the_seeds_range_and_a_verdict():
     def row(width, depth, solved, seed=0):
-        return {"variant": "base", "width": width, "trained_depth": depth, "depth": depth, "steps": 10, "seed": seed, "examples": 64,
-                "solved_pct": solved, "parameters": width * width, "mean_forward_passes": 10.0 * depth, "train_cpu_minutes": 1.0}
+        return {
+            "variant": "base",
+            "width": width,
+            "trained_depth": depth,
+            "depth": depth,
+            "steps": 10,
+            "seed": seed,
+            "examples": 64,
+            "solved_pct": solved,
+            "parameters": width * width,
+            "mean_forward_passes": 10.0 * depth,
+            "train_cpu_minutes": 1.0,
+        }
 
-    rows = [row(10, 1, 0.0), row(20, 1, 50.0), row(40, 1, 100.0), row(10, 2, 0.0), row(10, 2, 50.0, seed=1), row(20, 2, 50.0), row(20, 2, 50.0, seed=1)]
+    rows = [
+        row(10, 1, 0.0),
+        row(20, 1, 50.0),
+        row(40, 1, 100.0),
+        row(10, 2, 0.0),
+        row(10, 2, 50.0, seed=1),
+        row(20, 2, 50.0),
+        row(20, 2, 50.0, seed=1),
+    ]
     lines = study.report_task("sudoku", rows)
     # mean 25% lies halfway between 100 and 400 parameters in log space: 200, twice the cell's 100
     assert "| 2 | 10 | 25.0 | 2.00× [– to 4.00×] | holds |" in lines
-    assert "| 2 | 20 | 50.0 | 1.00× | does not hold: L = 1 matches it with no more parameters |" in lines  # seeds that agree: no range
-    assert any(line.startswith("Claim 2 does not hold here") for line in lines)  # L = 2 spends twice the passes for the same 50%
+    assert (
+        "| 2 | 20 | 50.0 | 1.00× | does not hold: L = 1 matches it with no more parameters |" in lines
+    )  # seeds that agree: no range
+    assert any(
+        line.startswith("Claim 2 does not hold here") for line in lines
+    )  # L = 2 spends twice the passes for the same 50%

@@ -3,10 +3,19 @@ import random
 import numpy as np
 import pytest
 import torch
-
 from conftest import benchmark_lines
+
 from rmdm_cli.tasks import PuzzleError
-from rmdm_cli.tasks.sudoku import Sudoku, augment, format_grid, is_solution, make_puzzle, parse_grid, random_grid, solve_exact
+from rmdm_cli.tasks.sudoku import (
+    Sudoku,
+    augment,
+    format_grid,
+    is_solution,
+    make_puzzle,
+    parse_grid,
+    random_grid,
+    solve_exact,
+)
 from rmdm_cli.train import TrainConfig
 
 EASY = "003020600900305001001806400008102900700000008006708200002609500800203009005010300"
@@ -111,7 +120,11 @@ def test_training_batch_mixes_in_minimal_puzzles_with_only_their_blanks_maskable
     for grid, open_cells in zip(targets[6:].tolist(), maskable[6:].tolist()):
         puzzle = [0 if is_open else digit for digit, is_open in zip(grid, open_cells)]
         assert 17 <= 81 - sum(open_cells) <= 35 and solve_exact(puzzle, limit=2) == [tuple(grid)]  # unique
-        assert all(len(solve_exact(puzzle[:cell] + [0] + puzzle[cell + 1:], limit=2)) == 2 for cell in range(81) if puzzle[cell])  # minimal
+        assert all(
+            len(solve_exact(puzzle[:cell] + [0] + puzzle[cell + 1 :], limit=2)) == 2
+            for cell in range(81)
+            if puzzle[cell]
+        )  # minimal
     assert "25% of every batch from 3 generated minimal puzzles" in task.data_recipe(config)
 
 

@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT, benchmark_lines
 
 SUDOKU = benchmark_lines("easy50.txt", 3)
@@ -22,8 +21,11 @@ def run_on_terminal(args: list[str], stdout_on_terminal: bool) -> tuple[str, str
     err_master, err_slave = pty.openpty()
     out_master, out_slave = pty.openpty() if stdout_on_terminal else (None, None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "rmdm_cli", *args], cwd=ROOT, stdin=subprocess.DEVNULL,
-        stdout=out_slave if stdout_on_terminal else subprocess.PIPE, stderr=err_slave,
+        [sys.executable, "-m", "rmdm_cli", *args],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=out_slave if stdout_on_terminal else subprocess.PIPE,
+        stderr=err_slave,
         env={**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "100", "TERM": "xterm-256color"},
     )
     os.close(err_slave)
@@ -67,11 +69,15 @@ def answers_only(task: str, output_format: str, stdout: str, count: int) -> None
 
 @pytest.mark.parametrize("task", ["sudoku", "countdown"])
 @pytest.mark.parametrize("output_format", ["text", "jsonl"])
-def test_answers_reach_a_redirected_stdout_while_stderr_is_a_terminal(task, output_format, tmp_path, tiny_weights, tiny_countdown_weights):
+def test_answers_reach_a_redirected_stdout_while_stderr_is_a_terminal(
+    task, output_format, tmp_path, tiny_weights, tiny_countdown_weights
+):
     puzzles = tmp_path / "puzzles.txt"
     puzzles.write_text("\n".join(SUDOKU if task == "sudoku" else COUNTDOWN) + "\n")
     weights = tiny_weights if task == "sudoku" else tiny_countdown_weights
-    out, err, code = run_on_terminal(["solve", task, str(puzzles), "--weights", str(weights), "--format", output_format], stdout_on_terminal=False)
+    out, err, code = run_on_terminal(
+        ["solve", task, str(puzzles), "--weights", str(weights), "--format", output_format], stdout_on_terminal=False
+    )
     answers_only(task, output_format, out, 3)
     assert code == 1  # random weights solve nothing
     assert "line 3: not solved: " in err and "3 puzzles: 0 solved, 3 not solved, 0 bad lines" in err
@@ -85,6 +91,9 @@ def test_both_ends_on_terminals_keep_answers_and_progress_apart(task, tmp_path, 
     out, err, _ = run_on_terminal(["solve", task, str(puzzles), "--weights", str(weights)], stdout_on_terminal=True)
     answers_only(task, "text", out, 3)
     assert "solving" in err and "puzzles/s" in err  # the progress line was drawn, on stderr
-    one, err, _ = run_on_terminal(["solve", task, (SUDOKU if task == "sudoku" else COUNTDOWN)[0], "--weights", str(weights)], stdout_on_terminal=True)
+    one, err, _ = run_on_terminal(
+        ["solve", task, (SUDOKU if task == "sudoku" else COUNTDOWN)[0], "--weights", str(weights)],
+        stdout_on_terminal=True,
+    )
     answers_only(task, "text", one, 1)
     assert "step " in err and "red breaks a rule" in err  # the live view and its legend, on stderr

@@ -17,7 +17,9 @@ def test_learning_rate_warms_up_then_decays_by_steps_or_by_time():
 
 
 def test_a_time_budget_ends_the_run_before_its_steps(tmp_path):
-    config = TrainConfig(width=16, heads=2, n_layers=1, depth=1, batch_size=2, train_steps=100_000, minutes=0.02, pool_size=4)
+    config = TrainConfig(
+        width=16, heads=2, n_layers=1, depth=1, batch_size=2, train_steps=100_000, minutes=0.02, pool_size=4
+    )
     _, metadata = train(get_task("sudoku"), config, tmp_path / "state.pt")
     assert 0 < metadata["steps"] < 100_000 and 1.2 <= metadata["train_seconds"] < 10
     assert metadata["device"] == "cpu"
@@ -46,4 +48,7 @@ def test_training_cost_sums_cpu_and_gpu_seconds_apart():
     again = total_cost({"train_seconds": 30.0, **on_gpu}, {"device": "cpu", "train_seconds": 5.0})
     assert again == {"total_train_seconds": 105.0, "total_gpu_train_seconds": 30.0}
     # a parent without sums (exported from a training state) counts its own run on its device
-    assert total_cost({"device": "NVIDIA H100", "train_seconds": 30.0}, {"device": "cpu", "train_seconds": 5.0}) == {"total_train_seconds": 5.0, "total_gpu_train_seconds": 30.0}
+    assert total_cost({"device": "NVIDIA H100", "train_seconds": 30.0}, {"device": "cpu", "train_seconds": 5.0}) == {
+        "total_train_seconds": 5.0,
+        "total_gpu_train_seconds": 30.0,
+    }

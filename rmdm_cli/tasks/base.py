@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -18,15 +19,16 @@ class PuzzleError(ValueError):
 
 class Task:
     name: str
-    layout: str  # the model's position layout for this task
-    position_groups: tuple[tuple[int, ...], ...] = ()  # "sequence" layout: per-position ids of shared embeddings
+    position_groups: tuple[tuple[int, ...], ...]  # per group, each position's id in it: the model's position embeddings
     seq_len: int  # tokens per encoded puzzle
     vocab_size: int  # token ids, mask included
     mask_token: int
     input_field: str  # JSON Lines output: the field naming the puzzle
     output_field: str  # ... and the field naming the model's answer
     train_defaults: dict[str, Any] = {}  # TrainConfig fields whose default this task's recipe changes
-    train_options: frozenset[str] = frozenset()  # TrainConfig fields only this task reads (`rmdm train` offers no other task's)
+    train_options: frozenset[str] = (
+        frozenset()
+    )  # TrainConfig fields only this task reads (`rmdm train` offers no other task's)
 
     def records(self, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
         """Turn numbered input lines into numbered puzzle texts (e.g. pick a CSV column)."""

@@ -23,8 +23,9 @@ import json
 import random
 import re
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from rmdm_cli.tasks.base import PuzzleError, Task
 
@@ -58,9 +59,10 @@ EQUATION = re.compile(r"^(\d+)([-+*/])(\d+)=(\d+)$")
 
 
 def position_groups() -> tuple[tuple[int, ...], ...]:
-    """Per position: its place value (1 units ... 4 thousands, 0 an operand or operator token)
-    and its field (prompt number 0-4, target 5, then a, op, b, result of each equation). Digits
-    of equal place share an embedding, so carrying in arithmetic lines up digit by digit."""
+    """Per position: the position itself, its place value (1 units ... 4 thousands, 0 an operand
+    or operator token) and its field (prompt number 0-4, target 5, then a, op, b, result of each
+    equation). Digits of equal place share an embedding, so carrying in arithmetic lines up digit
+    by digit."""
     places, fields = [], []
     for field in range(MAX_NUMBERS + 1):
         places += range(NUMBER_WIDTH, 0, -1)
@@ -69,7 +71,7 @@ def position_groups() -> tuple[tuple[int, ...], ...]:
         first = MAX_NUMBERS + 1 + 4 * equation
         places += [0, 0, 0, *range(VALUE_WIDTH, 0, -1)]
         fields += [first, first + 1, first + 2] + [first + 3] * VALUE_WIDTH
-    return tuple(places), tuple(fields)
+    return tuple(range(SEQ_LEN)), tuple(places), tuple(fields)
 
 
 def benchmark_targets() -> frozenset[int]:
@@ -129,7 +131,9 @@ def solve_exact(numbers: Sequence[int], target: int, rng: random.Random | None =
 
     With `rng` the search order is shuffled, so the solution found is a random one.
     """
-    dead: set[tuple[int, ...]] = set()  # pools already searched without a solution: different orders of the same steps meet them again
+    dead: set[tuple[int, ...]] = (
+        set()
+    )  # pools already searched without a solution: different orders of the same steps meet them again
 
     def search(pool: list[int]) -> list[str] | None:
         if len(pool) == 1:
@@ -196,7 +200,11 @@ def parse_problem(text: str) -> Problem:
             text = str(record["input"])
         elif "nums" in record and "target" in record:
             values = record["nums"]
-            if not isinstance(values, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in values) or not isinstance(record["target"], int):
+            if (
+                not isinstance(values, list)
+                or not all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+                or not isinstance(record["target"], int)
+            ):
                 raise PuzzleError('"nums" must be a list of integers and "target" an integer')
             return make_problem(values, record["target"])
         else:
@@ -286,7 +294,11 @@ def answer_lost(tokens: Sequence[int]) -> bool:
     or a last result other than the target. Committed tokens never change, and a part's text is
     final once nothing it reads is masked. (Numbers used twice are not judged: the checker
     counts values, not references.)"""
-    numbers = [int(text) for slot in range(MAX_NUMBERS) if (text := chars(tokens[slot * NUMBER_WIDTH : (slot + 1) * NUMBER_WIDTH]))]
+    numbers = [
+        int(text)
+        for slot in range(MAX_NUMBERS)
+        if (text := chars(tokens[slot * NUMBER_WIDTH : (slot + 1) * NUMBER_WIDTH]))
+    ]
     target = int(chars(tokens[MAX_NUMBERS * NUMBER_WIDTH : PROMPT_LEN]))
     parts = equation_parts(Problem((tuple(numbers), target)), tokens)
     for a, op, b, result in parts:
@@ -315,7 +327,9 @@ def encode_solution(problem: Problem, equations: Sequence[str]) -> list[int]:
             references.append(available.pop(index)[1])
         available.append((int(c), RESULT_REF + slot))
         start = PROMPT_LEN + slot * EQUATION_WIDTH
-        tokens[start : start + EQUATION_WIDTH] = [references[0], OP + OPS.index(op), references[1]] + digits(int(c), VALUE_WIDTH)
+        tokens[start : start + EQUATION_WIDTH] = [references[0], OP + OPS.index(op), references[1]] + digits(
+            int(c), VALUE_WIDTH
+        )
     return tokens
 
 
@@ -338,7 +352,6 @@ def random_example(rng: random.Random, count: int, excluded: frozenset[int]) -> 
 
 class Countdown(Task):
     name = "countdown"
-    layout = "sequence"
     position_groups = position_groups()
     seq_len = SEQ_LEN
     vocab_size = VOCAB_SIZE
@@ -387,7 +400,9 @@ class Countdown(Task):
         return solve_exact(problem.numbers, problem.target) is not None
 
     def beyond_training(self, problem: Problem) -> str | None:
-        outside = [f"number {number}" for number in problem.numbers if not TRAIN_NUMBERS[0] <= number <= TRAIN_NUMBERS[1]]
+        outside = [
+            f"number {number}" for number in problem.numbers if not TRAIN_NUMBERS[0] <= number <= TRAIN_NUMBERS[1]
+        ]
         if not TRAIN_TARGETS[0] <= problem.target <= TRAIN_TARGETS[1]:
             outside.append(f"target {problem.target}")
         if not outside:
@@ -403,7 +418,12 @@ class Countdown(Task):
         broken = broken_equations(problem, parts)
         for slot, equation in enumerate(parts):
             start = PROMPT_LEN + slot * EQUATION_WIDTH
-            spans = (range(start, start + 1), range(start + 1, start + 2), range(start + 2, start + 3), range(start + 3, start + EQUATION_WIDTH))
+            spans = (
+                range(start, start + 1),
+                range(start + 1, start + 2),
+                range(start + 2, start + 3),
+                range(start + 3, start + EQUATION_WIDTH),
+            )
             widths = (VALUE_WIDTH, 1, VALUE_WIDTH, VALUE_WIDTH)  # fixed: a slot keeps its width as digits arrive
             for text, span, gap, width in zip(equation, spans, ("", " ", " ", " = "), widths):
                 view.append(gap, style="dim")
@@ -413,7 +433,9 @@ class Countdown(Task):
                 elif slot in broken:
                     view.append(text, style="red")
                 else:
-                    view.append(text, style="green" if min(confidence[position] for position in span) >= 0.9 else "yellow")
+                    view.append(
+                        text, style="green" if min(confidence[position] for position in span) >= 0.9 else "yellow"
+                    )
             view.append("\n")
         return view
 

@@ -6,7 +6,8 @@ Token ids: 0 is the mask (a blank), 1-9 are the digits, so a puzzle encodes as i
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from rmdm_cli.tasks.base import PuzzleError, Task
 
@@ -22,7 +23,9 @@ Grid = tuple[int, ...]  # 81 values, 0 for a blank
 ROW = [i // 9 for i in range(81)]
 COL = [i % 9 for i in range(81)]
 BOX = [(i // 27) * 3 + (i % 9) // 3 for i in range(81)]
-UNITS = [[cell for cell in range(81) if unit_of[cell] == unit] for unit_of in (ROW, COL, BOX) for unit in range(9)]  # 27 units of 9 cells
+UNITS = [
+    [cell for cell in range(81) if unit_of[cell] == unit] for unit_of in (ROW, COL, BOX) for unit in range(9)
+]  # 27 units of 9 cells
 CELL_UNITS = [[ROW[cell], 9 + COL[cell], 18 + BOX[cell]] for cell in range(81)]  # each cell's 3 units, indexing UNITS
 ALL_DIGITS = 0b1111111110  # bit d set for digit d in 1..9
 POPCOUNT = [bin(m).count("1") for m in range(1 << 10)]
@@ -169,7 +172,7 @@ def make_puzzle(rng: random.Random, min_clues: int, max_clues: int) -> tuple[Gri
 
 class Sudoku(Task):
     name = "sudoku"
-    layout = "sudoku"
+    position_groups = (tuple(ROW), tuple(COL), tuple(BOX))  # the model sees the three constraint groups directly
     seq_len = 81
     vocab_size = 10  # mask + digits 1-9
     mask_token = 0
@@ -281,7 +284,9 @@ class Sudoku(Task):
         grids = self._pool[torch.randint(len(self._pool), (batch_size - from_puzzles,), generator=generator)]
         examples = torch.stack([grids, torch.zeros_like(grids)], 1)  # no givens: every cell maskable
         if from_puzzles:
-            examples = torch.cat([examples, self._puzzles[torch.randint(len(self._puzzles), (from_puzzles,), generator=generator)]])
+            examples = torch.cat(
+                [examples, self._puzzles[torch.randint(len(self._puzzles), (from_puzzles,), generator=generator)]]
+            )
         examples = augment(examples, generator)  # (B, 2, 9, 9)
         return examples[:, 0].reshape(batch_size, 81), examples[:, 1].reshape(batch_size, 81) == 0
 
@@ -302,7 +307,9 @@ class Sudoku(Task):
             # a stream of its own: "sudoku-puzzles-*" makes the held-out sets of generate()
             rng = random.Random(f"sudoku-train-puzzles-{config.seed}")
             pairs = [make_puzzle(rng, 17, 17) for _ in range(config.puzzle_pool)]  # 17: remove every removable clue
-            self._puzzles = torch.tensor([(solution, puzzle) for puzzle, solution in pairs], dtype=torch.long).view(-1, 2, 9, 9)
+            self._puzzles = torch.tensor([(solution, puzzle) for puzzle, solution in pairs], dtype=torch.long).view(
+                -1, 2, 9, 9
+            )
 
     def data_recipe(self, config: TrainConfig) -> str:
         recipe = f"{config.pool_size} random complete grids from a randomized search (seed {config.seed})"
@@ -325,7 +332,9 @@ def augment(grids: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     import torch
 
     batch, planes = grids.shape[:2]
-    relabel = torch.cat([torch.zeros(batch, 1, dtype=torch.long), torch.rand(batch, 9, generator=generator).argsort(1) + 1], 1)
+    relabel = torch.cat(
+        [torch.zeros(batch, 1, dtype=torch.long), torch.rand(batch, 9, generator=generator).argsort(1) + 1], 1
+    )
     grids = relabel.gather(1, grids.reshape(batch, planes * 81)).view(batch, planes, 9, 9)
 
     def line_permutation() -> torch.Tensor:  # (B, 9): a random band order, then rows within bands
