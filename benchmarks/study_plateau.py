@@ -49,12 +49,12 @@ def main() -> None:
         lr=args.lr,
         mask_min=args.mask_min,
         mask_max=args.mask_max,
-        pool_size=2000,
+        data={"pool_size": 2000},
         threads=1,
     )
     task = get_task("sudoku")
     puzzles = np.array(
-        [parse_grid(text) for text in task.generate(150, seed=EVAL_SEED, **EVAL_SETS["sudoku"])]
+        [parse_grid(text) for text in task.generate(150, EVAL_SEED, task.GenerateOptions(**EVAL_SETS["sudoku"]))]
     )  # (P, 81)
     solutions = np.array([solve_exact(row)[0] for row in puzzles.tolist()])
     blank = puzzles == task.mask_token
@@ -62,12 +62,16 @@ def main() -> None:
     torch.manual_seed(config.seed)
     model = RecursiveDenoiser(config.model_config(task))
     optimizer = new_optimizer(model, config)
-    task.prepare_training(config)
+    data = task.training_data(config.data_options(task), config.seed)
     decoding = Decoding(config.depth, int(blank.sum(1).max()))  # one cell committed per step
     started = time.monotonic()
     for step in range(1, config.train_steps + 1):
         optimizer_step(
-            model, optimizer, config, training_example(task, config, step - 1), learning_rate(config, step - 1)
+            model,
+            optimizer,
+            config,
+            training_example(data, task.mask_token, config, step - 1),
+            learning_rate(config, step - 1),
         )
         if step % args.every:
             continue

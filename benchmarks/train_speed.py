@@ -30,7 +30,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     task = get_task("sudoku")
-    task.prepare_training(TrainConfig(pool_size=200))
+    data = task.training_data(task.DataOptions(pool_size=200), seed=0)
     settings = [(4, 1, False), (4, 4, False), (8, 1, False), (8, 2, False), (8, 8, False), (4, 1, True)]
     if device.type == "cuda":  # bf16 with full backpropagation too: minutes per setting on the CPU
         settings += [(4, 4, True), (8, 8, True)]
@@ -41,7 +41,7 @@ def main() -> None:
         examples = [
             [
                 item.to(device) if isinstance(item, torch.Tensor) else item
-                for item in training_example(task, config, step)
+                for item in training_example(data, task.mask_token, config, step)
             ]
             for step in range(2 + args.repeats)
         ]

@@ -24,7 +24,9 @@ from rmdm_cli.train import TrainConfig, train
 
 def run(grad_iterations: int, minutes: float, puzzles: list) -> dict:
     task = get_task("sudoku")
-    config = TrainConfig(depth=4, grad_iterations=grad_iterations, train_steps=100_000, pool_size=5000, threads=1)
+    config = TrainConfig(
+        depth=4, grad_iterations=grad_iterations, train_steps=100_000, data={"pool_size": 5000}, threads=1
+    )
     losses: list[float] = []
 
     def stop_at_deadline(step: int, loss: float, seconds: float) -> None:

@@ -355,13 +355,31 @@ def make_bench(task_name: str):
     return bench
 
 
-def check_training_numbers(numbers: int) -> int:
-    """Checked as the option is read, before training prints anything or builds its data."""
-    from rmdm_cli.tasks.countdown import MAX_NUMBERS
+def with_task_options(command, options_class, defaults: dict | None = None):
+    """`command` taking, besides its own parameters, every field of the task's options
+    dataclass as an option (help from the field's metadata) in **options; `defaults` replace
+    the command's own defaults (a task's recipe)."""
+    from dataclasses import MISSING, fields
+    from typing import get_type_hints
 
-    if numbers and not 3 <= numbers <= MAX_NUMBERS:
-        raise typer.BadParameter(f"must be 3 to {MAX_NUMBERS} (or 0: drawn per problem), got {numbers}")
-    return numbers
+    hints = get_type_hints(options_class)
+    signature = inspect.signature(command, eval_str=True)
+    own = [
+        p.replace(default=(defaults or {}).get(name, p.default))
+        for name, p in signature.parameters.items()
+        if p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
+    extra = [
+        inspect.Parameter(
+            option.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=option.default if option.default is not MISSING else None,
+            annotation=Annotated[hints[option.name], typer.Option(help=option.metadata.get("help", ""))],
+        )
+        for option in fields(options_class)
+    ]
+    command.__signature__ = signature.replace(parameters=[*own, *extra])
+    return command
 
 
 def make_train(task_name: str):
@@ -386,23 +404,6 @@ def make_train(task_name: str):
         warmup_steps: Annotated[int, typer.Option(min=0, help="Linear learning-rate warmup steps.")] = 200,
         mask_min: Annotated[float, typer.Option(help="Lowest per-example mask ratio.")] = 0.1,
         mask_max: Annotated[float, typer.Option(help="Highest per-example mask ratio.")] = 0.85,
-        pool_size: Annotated[
-            int, typer.Option(min=1, help="Complete grids generated up front to draw batches from.")
-        ] = 20000,
-        puzzle_pool: Annotated[
-            int, typer.Option(min=0, help="Minimal puzzles generated up front to draw batches from as well (0: none).")
-        ] = 0,
-        puzzle_share: Annotated[
-            float,
-            typer.Option(min=0, max=1, help="With --puzzle-pool: the share of each batch taken from those puzzles."),
-        ] = 0.5,
-        numbers: Annotated[
-            int,
-            typer.Option(
-                callback=check_training_numbers,
-                help="Numbers in every training problem, 3 to 5 (0: drawn per problem).",
-            ),
-        ] = 0,
         seed: Annotated[int, typer.Option(help="Seed for data, batches and initial weights.")] = 0,
         threads: Annotated[int, typer.Option(min=0, help="CPU threads (0: torch's default).")] = 0,
         device: Device = DeviceChoice.auto,
@@ -436,10 +437,15 @@ def make_train(task_name: str):
         average_with_init: Annotated[
             bool, typer.Option(help="With --init-from: write the mean of the starting and the trained weights.")
         ] = False,
+        **options,
     ) -> None:
         from rmdm_cli.run import run_train
         from rmdm_cli.train import TrainConfig
 
+        try:
+            get_task_class(task_name).DataOptions(**options)  # checked before training prints or makes anything
+        except ValueError as error:
+            raise fail(str(error)) from None
         config = TrainConfig(
             width=width,
             heads=heads,
@@ -453,10 +459,7 @@ def make_train(task_name: str):
             warmup_steps=warmup_steps,
             mask_min=mask_min,
             mask_max=mask_max,
-            pool_size=pool_size,
-            puzzle_pool=puzzle_pool,
-            puzzle_share=puzzle_share,
-            numbers=numbers,
+            data=options,
             seed=seed,
             threads=threads,
         )
@@ -481,16 +484,7 @@ def make_train(task_name: str):
 
     train_task.__doc__ = f"Train a {task_name} model from scratch on generated data and write self-describing weights (Ctrl-C saves; rerun to resume)."
     task_class = get_task_class(task_name)
-    others = set().union(*(get_task_class(name).train_options for name in TASK_NAMES)) - task_class.train_options
-    signature = inspect.signature(train_task, eval_str=True)
-    train_task.__signature__ = signature.replace(  # the task's own recipe defaults and options, shown in --help
-        parameters=[
-            p.replace(default=task_class.train_defaults.get(name, p.default))
-            for name, p in signature.parameters.items()
-            if name not in others
-        ]
-    )
-    return train_task
+    return with_task_options(train_task, task_class.DataOptions, task_class.train_defaults)
 
 
 StudyDir = Annotated[Path, typer.Option("--dir", help="Where the study's weights live.")]
@@ -561,34 +555,22 @@ def study_report(
     console.print(f"wrote {path}", highlight=False)
 
 
-@generate_app.command("sudoku")
-def generate_sudoku(
-    count: Annotated[int, typer.Option(min=1, help="Puzzles to generate.")] = 100,
-    seed: Annotated[int, typer.Option(help="Generator seed (training grids use a separate stream).")] = 1,
-    clues: Annotated[
-        str, typer.Option(help="Clue range MIN-MAX; removal stops early when uniqueness would break.")
-    ] = "30-36",
-    minimal: Annotated[
-        bool,
-        typer.Option(
-            "--minimal",
-            help="Remove clues until none can go without losing uniqueness (typically 22-26 clues); replaces --clues.",
-        ),
-    ] = False,
-) -> None:
-    """Print unique-solution Sudoku puzzles, one 81-character line each."""
-    from rmdm_cli.tasks.sudoku import Sudoku
+def make_generate(task_name: str):
+    def generate(
+        count: Annotated[int, typer.Option(min=1, help="Puzzles to generate.")] = 100,
+        seed: Annotated[int, typer.Option(help="Generator seed (training data uses streams of its own).")] = 1,
+        **options,
+    ) -> None:
+        task = get_task_class(task_name)()
+        try:
+            settings = task.GenerateOptions(**options)
+        except ValueError as error:
+            raise fail(str(error)) from None
+        for puzzle in task.generate(count, seed, settings):
+            print(puzzle, flush=True)
 
-    try:
-        low, high = (int(part) for part in clues.split("-"))
-        if not 17 <= low <= high <= 81:
-            raise ValueError
-    except ValueError:
-        raise fail(f"--clues: expected MIN-MAX with 17 <= MIN <= MAX <= 81, got {clues!r}") from None
-    if minimal:  # removal then tries every cell once: a clue that stays cannot go (fewer clues only add solutions)
-        low = high = 17
-    for puzzle in Sudoku().generate(count, seed, clues=(low, high)):
-        print(puzzle, flush=True)
+    generate.__doc__ = f"Print {task_name} puzzles from the project's generator, one a line (held out from training)."
+    return with_task_options(generate, get_task_class(task_name).GenerateOptions)
 
 
 for _name in TASK_NAMES:
@@ -596,19 +578,7 @@ for _name in TASK_NAMES:
     eval_app.command(_name)(make_eval(_name))
     bench_app.command(_name)(make_bench(_name))
     train_app.command(_name)(make_train(_name))
-
-
-@generate_app.command("countdown")
-def generate_countdown(
-    count: Annotated[int, typer.Option(min=1, help="Problems to generate.")] = 100,
-    seed: Annotated[int, typer.Option(help="Generator seed.")] = 1,
-    numbers: Annotated[int, typer.Option(min=3, max=5, help="Numbers per problem.")] = 4,
-) -> None:
-    """Print solvable Countdown problems (n1,...,nk,target), targets avoiding the benchmarks'."""
-    from rmdm_cli.tasks.countdown import Countdown
-
-    for problem in Countdown().generate(count, seed, numbers=numbers):
-        print(problem, flush=True)
+    generate_app.command(_name)(make_generate(_name))
 
 
 def main() -> None:

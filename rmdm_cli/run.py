@@ -294,9 +294,9 @@ def run_train(
     if init_from is not None:
         init, header = load_model(task_name, init_from, "cpu")
         parent = {"weights": str(init_from), "training": header["training"]}
-    console.print(
-        f"training data: {task.data_recipe(config)}", highlight=False
-    )  # making it can take minutes before the first step
+    options = config.data_options(task)
+    # said first: making the data can take minutes before the first step
+    console.print(f"training data: {task.training_data(options, config.seed).recipe}", highlight=False)
     with Progress(console, "training", config.train_steps, unit="steps") as bar:
         marks: list[tuple[int, float]] = []  # (step, seconds) a while back, for examples/s
 
@@ -334,8 +334,7 @@ def run_train(
     )  # written before the held-out check too, so a failure there keeps the training
     if eval_count:
         puzzles = [
-            task.parse(text)
-            for text in task.generate(eval_count, seed=10_000 + config.seed, **task.held_out_options(config))
+            task.parse(text) for text in task.generate(eval_count, 10_000 + config.seed, task.held_out_options(options))
         ]
         answers = solve_all(model, task, puzzles, Decoding(config.depth, default_steps))
         solved = sum(answer.solved for answer in answers) / len(answers)

@@ -18,12 +18,12 @@ EVAL_SEED = 2  # generator seed of the held-out evaluation set (training never d
 # Mid-difficulty sets, so that minutes-long trainings spread out instead of all scoring 0%.
 # Countdown: 3 numbers, since generated 4-number problems are as hard as cd4 (the shipped model,
 # hours of training, solves 20% of them and 67.5% of 3-number ones: docs/training.md).
-EVAL_SETS = {"sudoku": {"clues": (45, 55)}, "countdown": {"numbers": 3}}
+EVAL_SETS = {"sudoku": {"clues": "45-55"}, "countdown": {"numbers": 3}}
 # The study's training recipe where it differs from the task's shipped one. Sudoku: light masks
 # (at most 41 of 81 cells open) let a width-64 cell leave the loss plateau within its budget (40%
 # of 45-55-clue puzzles solved after 1,500 x 64 examples at L = 1, 0% with the shipped 0.1-0.85:
 # benchmarks/study_plateau.py). Countdown: trained on the evaluated size only.
-STUDY_RECIPE = {"sudoku": {"mask_min": 0.05, "mask_max": 0.5}, "countdown": {"numbers": 3}}
+STUDY_RECIPE = {"sudoku": {"mask_min": 0.05, "mask_max": 0.5}, "countdown": {"data": {"numbers": 3}}}
 LEVELS = (25, 50, 75, 90)  # solved % levels at which claim 2 compares forward passes
 # Cell variants beyond the paper: the TrainConfig fields each one changes.
 VARIANTS = {
@@ -76,12 +76,11 @@ def train_cells(
     from rmdm_cli.tasks import get_task
     from rmdm_cli.train import train
 
-    tasks = {}  # one instance per task: its training data is made once per seed
     for cell in cells:
         out = directory / f"{cell.name}.safetensors"
         if out.exists():
             continue
-        task = tasks.setdefault(cell.task, get_task(cell.task))
+        task = get_task(cell.task)
         config = cell_config(cell, train_steps, batch_size, threads)
         say(f"training {cell.name}")
         model, metadata = train(task, config, Path("runs/study") / f"{cell.name}.state.pt")
@@ -97,7 +96,9 @@ def measure_cells(directory: Path, task_name: str, count: int, say: Callable[[st
     from rmdm_cli.tasks import get_task
 
     task = get_task(task_name)
-    puzzles = [task.parse(text) for text in task.generate(count, seed=EVAL_SEED, **EVAL_SETS[task_name])]
+    puzzles = [
+        task.parse(text) for text in task.generate(count, EVAL_SEED, task.GenerateOptions(**EVAL_SETS[task_name]))
+    ]
     full_steps = max(task.encode(puzzle).count(task.mask_token) for puzzle in puzzles)  # one token per step
     steps_list = [full_steps // 8, full_steps // 4, full_steps // 2, full_steps]
     rows = []
@@ -421,13 +422,18 @@ def write_figures(task_name: str, rows: list[dict], docs: Path) -> list[str]:
 
 
 def settings_text(settings: dict[str, dict]) -> str:
-    """`{"sudoku": {"clues": (45, 55)}}` as `sudoku: clues 45-55`."""
+    """`{"sudoku": {"clues": "45-55"}, "countdown": {"data": {"numbers": 3}}}` as
+    `sudoku: clues 45-55; countdown: numbers 3` (task options read like the others)."""
 
-    def value(v) -> str:
-        return "-".join(map(str, v)) if isinstance(v, tuple) else str(v)
+    def flat(fields: dict) -> dict:
+        return {
+            k: v
+            for name, value in fields.items()
+            for k, v in (flat(value) if isinstance(value, dict) else {name: value}).items()
+        }
 
     return "; ".join(
-        f"{task}: " + ", ".join(f"{name.replace('_', ' ')} {value(v)}" for name, v in fields.items())
+        f"{task}: " + ", ".join(f"{name.replace('_', ' ')} {v}" for name, v in flat(fields).items())
         for task, fields in settings.items()
     )
 

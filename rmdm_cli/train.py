@@ -17,7 +17,7 @@ import math
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import torch
@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from rmdm_cli.errors import UsageError
 from rmdm_cli.model import ModelConfig, RecursiveDenoiser
 from rmdm_cli.tasks import Task
+from rmdm_cli.tasks.base import TrainingData
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,7 @@ class TrainConfig:
     weight_decay: float = 0.05  # AdamW weight decay
     mask_min: float = 0.1  # lowest per-example mask ratio
     mask_max: float = 0.85  # highest per-example mask ratio
-    pool_size: int = 20000  # Sudoku: generated complete grids drawn from (before augmentation)
-    puzzle_pool: int = 0  # Sudoku: generated minimal puzzles (unique, no clue removable) drawn from as well; 0: none
-    puzzle_share: float = 0.5  # with a puzzle pool: the share of each batch taken from it (only blanks maskable)
-    numbers: int = 0  # Countdown: numbers in every training problem (0: 3 to 5, drawn per problem)
+    data: dict = field(default_factory=dict)  # the task's DataOptions fields (others take their defaults)
     seed: int = 0  # seeds the data pool, the batches and the initial weights
     threads: int = 0  # torch CPU threads; 0 = torch's default
 
@@ -66,9 +64,23 @@ class TrainConfig:
         )
 
     @classmethod
-    def from_dict(cls, values: dict) -> TrainConfig:
+    def from_dict(cls, values: dict, task: Task) -> TrainConfig:
+        """A config as written by `asdict`, also from before task options moved into `data`:
+        fields added since then take their defaults."""
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in names})
+        data = dict(values.get("data", {}))
+        for option in fields(task.DataOptions):
+            if option.name in values:
+                data[option.name] = values[option.name]
+        return cls(**{k: v for k, v in values.items() if k in names and k != "data"}, data=data)
+
+    def data_options(self, task: Task):
+        """The task's DataOptions this config asks for (a ValueError if they are not valid)."""
+        return task.DataOptions(**self.data)
+
+    def same_run(self, other: TrainConfig, task: Task) -> bool:
+        """Whether two configs train alike (data options compared with their defaults filled in)."""
+        return replace(self, data={}) == replace(other, data={}) and self.data_options(task) == other.data_options(task)
 
 
 def progress(config: TrainConfig, step: int, seconds: float) -> float:
@@ -115,17 +127,17 @@ def supervised_loss(
 
 
 def training_example(
-    task: Task, config: TrainConfig, step: int
+    data: TrainingData, mask_token: int, config: TrainConfig, step: int
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
     """Step `step`'s (inputs, targets, masked, depth), drawn from the step's own seed."""
     generator = torch.Generator().manual_seed(config.seed * 1_000_003 + step)
-    targets, maskable = task.training_batch(config.batch_size, generator)
-    inputs, masked = mask_batch(targets, maskable, config, task.mask_token, generator)
+    targets, maskable = data.batch(config.batch_size, generator)
+    inputs, masked = mask_batch(targets, maskable, config, mask_token, generator)
     depth = int(torch.randint(1, config.depth + 1, (1,), generator=generator)) if config.random_depth else config.depth
     return inputs, targets, masked, depth
 
 
-_worker_state: tuple[Task, TrainConfig] | None = None  # a data worker's task and config
+_worker_state: tuple[TrainingData, int, TrainConfig] | None = None  # a data worker's data, mask token and config
 
 
 def _start_worker(task_name: str, config: TrainConfig) -> None:
@@ -134,8 +146,7 @@ def _start_worker(task_name: str, config: TrainConfig) -> None:
 
     torch.set_num_threads(1)  # one core per worker: the workers together are the parallelism
     task = get_task(task_name)
-    task.prepare_training(config)
-    _worker_state = (task, config)
+    _worker_state = (task.training_data(config.data_options(task), config.seed), task.mask_token, config)
 
 
 def _worker_example(step: int):
@@ -150,7 +161,8 @@ class Batches:
     batch of 1,024, far longer than a GPU's optimizer step."""
 
     def __init__(self, task: Task, config: TrainConfig, workers: int):
-        self.task, self.config, self.ahead = task, config, 2 * workers
+        self.config, self.ahead, self.mask_token = config, 2 * workers, task.mask_token
+        self.data = task.training_data(config.data_options(task), config.seed)
         self.pending: dict[int, Future] = {}
         self.pool = None
         if workers:
@@ -163,12 +175,10 @@ class Batches:
                 initializer=_start_worker,
                 initargs=(task.name, config),
             )
-        else:
-            task.prepare_training(config)
 
     def get(self, step: int):
         if self.pool is None:
-            return training_example(self.task, self.config, step)
+            return training_example(self.data, self.mask_token, self.config, step)
         for ahead in range(step, min(step + self.ahead, self.config.train_steps)):
             if ahead not in self.pending:
                 self.pending[ahead] = self.pool.submit(_worker_example, ahead)
@@ -230,7 +240,9 @@ def train(
     step, seconds = 0, 0.0
     if state_path.exists():
         state = torch.load(state_path, weights_only=False, map_location=device)
-        if TrainConfig.from_dict(state["config"]) != config:  # fields added since then take their defaults
+        if not TrainConfig.from_dict(state["config"], task).same_run(
+            config, task
+        ):  # fields added since then take their defaults
             raise UsageError(f"{state_path} was written by a different training config; delete it or match the config")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -282,7 +294,7 @@ def train(
         "train_seconds": round(seconds, 1),
         "threads": torch.get_num_threads(),
         "device": torch.cuda.get_device_name(device) if torch.device(device).type == "cuda" else "cpu",
-        "data": f"{task.data_recipe(config)}; per-example mask ratio U({config.mask_min}, {config.mask_max})",
+        "data": f"{batches.data.recipe}; per-example mask ratio U({config.mask_min}, {config.mask_max})",
     }
     return model, metadata
 

@@ -127,7 +127,7 @@ def test_train_resumes_after_interrupt(tmp_path, monkeypatch):
     from rmdm_cli.train import TrainConfig, train
 
     config = TrainConfig(
-        width=16, heads=2, n_layers=1, depth=2, batch_size=4, train_steps=4, warmup_steps=1, pool_size=8
+        width=16, heads=2, n_layers=1, depth=2, batch_size=4, train_steps=4, warmup_steps=1, data={"pool_size": 8}
     )
     straight, _ = train(get_task("sudoku"), config, tmp_path / "a.pt")
 

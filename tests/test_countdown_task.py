@@ -25,7 +25,6 @@ from rmdm_cli.tasks.countdown import (
     random_example,
     solve_exact,
 )
-from rmdm_cli.train import TrainConfig
 
 runner = CliRunner()
 
@@ -153,8 +152,7 @@ def test_encoding_round_trip_and_training_batch():
     tokens = encode_solution(problem, equations)
     assert len(tokens) == task.seq_len and task.decode(problem, tokens) == ",".join(equations)
     assert tokens[:PROMPT_LEN] == task.encode(problem)[:PROMPT_LEN]
-    task.prepare_training(TrainConfig())
-    targets, maskable = task.training_batch(16, torch.Generator().manual_seed(0))
+    targets, maskable = task.training_data(task.DataOptions(), seed=0).batch(16, torch.Generator().manual_seed(0))
     assert targets.shape == maskable.shape == (16, task.seq_len)
     assert not maskable[:, :PROMPT_LEN].any() and maskable.any(1).all()
     assert len(set(maskable.sum(1).tolist())) > 1  # 3 to 5 numbers mixed
@@ -162,12 +160,12 @@ def test_encoding_round_trip_and_training_batch():
 
 def test_training_numbers_fixes_the_problem_size():
     task = Countdown()
-    task.prepare_training(TrainConfig(numbers=3))
-    _, maskable = task.training_batch(16, torch.Generator().manual_seed(0))
+    data = task.training_data(task.DataOptions(numbers=3), seed=0)
+    _, maskable = data.batch(16, torch.Generator().manual_seed(0))
     assert (maskable.sum(1) == 2 * EQUATION_WIDTH).all()
-    assert "3 numbers uniform" in task.data_recipe(TrainConfig(numbers=3))
+    assert "3 numbers uniform" in data.recipe
     for numbers, judged_on in ((3, 3), (5, 5), (0, 4)):  # held out like training; 4 for a model trained on mixed sizes
-        held_out = task.generate(5, seed=0, **task.held_out_options(TrainConfig(numbers=numbers)))
+        held_out = task.generate(5, 0, task.held_out_options(task.DataOptions(numbers=numbers)))
         assert {len(task.parse(text).numbers) for text in held_out} == {judged_on}
 
 
@@ -283,8 +281,7 @@ def test_cli_generate_countdown():
 
 def test_data_recipe_names_the_exclusion():
     task = Countdown()
-    task.prepare_training(TrainConfig())
-    assert f"{len(benchmark_targets())} targets excluded" in task.data_recipe(TrainConfig())
+    assert f"{len(benchmark_targets())} targets excluded" in task.training_data(task.DataOptions(), seed=0).recipe
 
 
 def test_cli_says_when_a_failed_problem_lies_beyond_training(tiny_countdown_weights):

@@ -13,7 +13,9 @@ def test_matching_parameters_interpolates_in_log_parameters():
 
 def test_study_trains_missing_cells_once_and_reports_every_claim(tmp_path, monkeypatch):
     original = study.cell_config
-    monkeypatch.setattr(study, "cell_config", lambda *args: replace(original(*args), pool_size=8))  # fast data
+    monkeypatch.setattr(
+        study, "cell_config", lambda *args: replace(original(*args), data={"pool_size": 8})
+    )  # fast data
     monkeypatch.chdir(tmp_path)  # training states go to runs/study/ here
     cells = study.grid("sudoku", [8, 16], [1, 2], [0])
     said = []
@@ -39,7 +41,7 @@ def test_variant_cells_answer_claims_3a_and_3c(tmp_path, monkeypatch):
     from rmdm_cli import train as training
 
     original = study.cell_config
-    monkeypatch.setattr(study, "cell_config", lambda *args: replace(original(*args), pool_size=8))
+    monkeypatch.setattr(study, "cell_config", lambda *args: replace(original(*args), data={"pool_size": 8}))
     monkeypatch.chdir(tmp_path)
     depths_run = []
     real_loss = training.supervised_loss

@@ -16,7 +16,6 @@ from rmdm_cli.tasks.sudoku import (
     random_grid,
     solve_exact,
 )
-from rmdm_cli.train import TrainConfig
 
 EASY = "003020600900305001001806400008102900700000008006708200002609500800203009005010300"
 
@@ -70,7 +69,7 @@ def test_checker_accepts_only_correct_complete_grids():
     assert not Sudoku().check(puzzle, "0" * 81)
 
 
-@pytest.mark.parametrize("name", ["easy50.txt", "top95.txt", "hardest.txt", "17clue.txt"])
+@pytest.mark.parametrize("name", ["easy50.txt", "top95.txt", "hardest.txt", "17clue-1000.txt"])
 def test_exact_solver_on_benchmark_puzzles(name):
     for line in benchmark_lines(name, 3):
         puzzle = parse_grid(line)
@@ -105,17 +104,17 @@ def test_augmentation_keeps_grids_valid_and_varies_them():
 
 def test_training_batch_is_complete_grids():
     task = Sudoku()
-    task.prepare_training(TrainConfig(pool_size=4))
-    targets, maskable = task.training_batch(8, torch.Generator().manual_seed(0))
+    targets, maskable = task.training_data(task.DataOptions(pool_size=4), seed=0).batch(
+        8, torch.Generator().manual_seed(0)
+    )
     assert targets.shape == maskable.shape == (8, 81) and maskable.all()
     assert all(is_solution([0] * 81, grid) for grid in targets.tolist())
 
 
 def test_training_batch_mixes_in_minimal_puzzles_with_only_their_blanks_maskable():
     task = Sudoku()
-    config = TrainConfig(pool_size=4, puzzle_pool=3, puzzle_share=0.25)
-    task.prepare_training(config)
-    targets, maskable = task.training_batch(8, torch.Generator().manual_seed(0))
+    data = task.training_data(task.DataOptions(pool_size=4, puzzle_pool=3, puzzle_share=0.25), seed=0)
+    targets, maskable = data.batch(8, torch.Generator().manual_seed(0))
     assert maskable[:6].all() and not maskable[6:].all(1).any()  # 2 of 8 rows are puzzles
     for grid, open_cells in zip(targets[6:].tolist(), maskable[6:].tolist()):
         puzzle = [0 if is_open else digit for digit, is_open in zip(grid, open_cells)]
@@ -125,7 +124,7 @@ def test_training_batch_mixes_in_minimal_puzzles_with_only_their_blanks_maskable
             for cell in range(81)
             if puzzle[cell]
         )  # minimal
-    assert "25% of every batch from 3 generated minimal puzzles" in task.data_recipe(config)
+    assert "25% of every batch from 3 generated minimal puzzles" in data.recipe
 
 
 def test_dead_end_flags_only_grids_that_cannot_be_completed():

@@ -18,7 +18,7 @@ def test_learning_rate_warms_up_then_decays_by_steps_or_by_time():
 
 def test_a_time_budget_ends_the_run_before_its_steps(tmp_path):
     config = TrainConfig(
-        width=16, heads=2, n_layers=1, depth=1, batch_size=2, train_steps=100_000, minutes=0.02, pool_size=4
+        width=16, heads=2, n_layers=1, depth=1, batch_size=2, train_steps=100_000, minutes=0.02, data={"pool_size": 4}
     )
     _, metadata = train(get_task("sudoku"), config, tmp_path / "state.pt")
     assert 0 < metadata["steps"] < 100_000 and 1.2 <= metadata["train_seconds"] < 10
@@ -26,16 +26,16 @@ def test_a_time_budget_ends_the_run_before_its_steps(tmp_path):
 
 
 def test_worker_processes_make_the_same_batches_as_the_training_process():
-    config = TrainConfig(batch_size=3, train_steps=10, pool_size=6, random_depth=True, seed=5)
+    config = TrainConfig(batch_size=3, train_steps=10, data={"pool_size": 6}, random_depth=True, seed=5)
     task = get_task("sudoku")
     batches = Batches(task, config, workers=1)
     try:
         from_worker = [batches.get(step) for step in (0, 1, 7)]
     finally:
         batches.close()
-    task.prepare_training(config)
+    data = task.training_data(config.data_options(task), config.seed)
     for step, (inputs, targets, masked, depth) in zip((0, 1, 7), from_worker):
-        here = training_example(task, config, step)
+        here = training_example(data, task.mask_token, config, step)
         assert all(torch.equal(a, b) for a, b in zip((inputs, targets, masked), here[:3])) and depth == here[3]
     assert not torch.equal(from_worker[0][1], from_worker[1][1])  # each step its own batch
 
@@ -52,3 +52,18 @@ def test_training_cost_sums_cpu_and_gpu_seconds_apart():
         "total_train_seconds": 5.0,
         "total_gpu_train_seconds": 30.0,
     }
+
+
+def test_a_state_written_before_task_options_moved_into_data_resumes(tmp_path):
+    from dataclasses import asdict
+
+    task = get_task("sudoku")
+    config = TrainConfig(width=16, heads=2, n_layers=1, depth=1, batch_size=2, train_steps=2, data={"pool_size": 4})
+    old = {k: v for k, v in asdict(config).items() if k != "data"} | {
+        "pool_size": 4,
+        "puzzle_pool": 0,
+        "puzzle_share": 0.5,
+        "numbers": 0,
+    }
+    assert TrainConfig.from_dict(old, task).same_run(config, task)
+    assert not TrainConfig.from_dict(old | {"pool_size": 5}, task).same_run(config, task)

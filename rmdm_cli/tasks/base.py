@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import numpy as np
     import torch
     from rich.console import RenderableType
 
-    from rmdm_cli.train import TrainConfig
-
 
 class PuzzleError(ValueError):
     """An input line that is not a valid puzzle; the message says why."""
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """A task's options where it has none. Options are frozen dataclasses whose fields carry a
+    `help` in their metadata: `rmdm train` and `rmdm generate` offer each field as an option."""
+
+
+class TrainingData(Protocol):
+    """Where a task's training examples come from, built once per training run."""
+
+    recipe: str  # one sentence for the weights' metadata
+
+    def batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """(targets (B, T), maskable (B, T)): complete answers and which tokens may be masked."""
+        ...
 
 
 class Task:
@@ -26,9 +41,8 @@ class Task:
     input_field: str  # JSON Lines output: the field naming the puzzle
     output_field: str  # ... and the field naming the model's answer
     train_defaults: dict[str, Any] = {}  # TrainConfig fields whose default this task's recipe changes
-    train_options: frozenset[str] = (
-        frozenset()
-    )  # TrainConfig fields only this task reads (`rmdm train` offers no other task's)
+    DataOptions: type = NoOptions  # how its training data is made (`rmdm train TASK` options)
+    GenerateOptions: type = NoOptions  # what its generator makes (`rmdm generate TASK` options)
 
     def records(self, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
         """Turn numbered input lines into numbered puzzle texts (e.g. pick a CSV column)."""
@@ -83,21 +97,15 @@ class Task:
         display.LEGEND names: what breaks a rule in red."""
         raise NotImplementedError
 
-    def prepare_training(self, config: TrainConfig) -> None:
-        """Build whatever training_batch draws from, as the training config asks."""
-
-    def data_recipe(self, config: TrainConfig) -> str:
-        """One sentence on where the training data comes from, for the weights' metadata."""
+    def training_data(self, options: Any, seed: int) -> TrainingData:
+        """The training examples for these DataOptions, drawn from `seed`'s streams."""
         raise NotImplementedError
 
-    def training_batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """(targets (B, T), maskable (B, T)): complete answers and which tokens may be masked."""
+    def generate(self, count: int, seed: int, options: Any = None) -> Iterator[str]:
+        """Puzzle texts from the task's generator (GenerateOptions; None: the defaults), held
+        out from training data."""
         raise NotImplementedError
 
-    def generate(self, count: int, seed: int) -> Iterator[str]:
-        """Puzzle texts from the task's generator, held out from training data."""
-        raise NotImplementedError
-
-    def held_out_options(self, config: TrainConfig) -> dict[str, Any]:
-        """generate()'s options that make held-out puzzles like those a model was trained on."""
-        return {}
+    def held_out_options(self, options: Any) -> Any:
+        """The GenerateOptions that make held-out puzzles like those trained on with DataOptions."""
+        return self.GenerateOptions()

@@ -24,17 +24,17 @@ import random
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from rmdm_cli.tasks.base import PuzzleError, Task
+from rmdm_cli.tasks.base import PuzzleError, Task, TrainingData
 
 if TYPE_CHECKING:
     import numpy as np
     import torch
     from rich.console import RenderableType
 
-    from rmdm_cli.train import TrainConfig
 
 MASK, PAD = 0, 1
 DIGIT = 2  # token of digit d is DIGIT + d
@@ -64,9 +64,9 @@ def position_groups() -> tuple[tuple[int, ...], ...]:
     equation). Digits of equal place share an embedding, so carrying in arithmetic lines up digit
     by digit."""
     places, fields = [], []
-    for field in range(MAX_NUMBERS + 1):
+    for number in range(MAX_NUMBERS + 1):
         places += range(NUMBER_WIDTH, 0, -1)
-        fields += [field] * NUMBER_WIDTH
+        fields += [number] * NUMBER_WIDTH
     for equation in range(MAX_NUMBERS - 1):
         first = MAX_NUMBERS + 1 + 4 * equation
         places += [0, 0, 0, *range(VALUE_WIDTH, 0, -1)]
@@ -350,6 +350,52 @@ def random_example(rng: random.Random, count: int, excluded: frozenset[int]) -> 
             return Problem((tuple(numbers), target)), equations
 
 
+@dataclass(frozen=True)
+class CountdownData:
+    numbers: int = field(
+        default=0, metadata={"help": "Numbers in every training problem, 3 to 5 (0: drawn per problem)."}
+    )
+
+    def __post_init__(self) -> None:
+        if self.numbers and not 3 <= self.numbers <= MAX_NUMBERS:
+            raise ValueError(f"--numbers must be 3 to {MAX_NUMBERS} (or 0: drawn per problem), got {self.numbers}")
+
+
+@dataclass(frozen=True)
+class CountdownProblems:
+    numbers: int = field(default=4, metadata={"help": "Numbers per problem, 3 to 5."})
+
+    def __post_init__(self) -> None:
+        if not 3 <= self.numbers <= MAX_NUMBERS:
+            raise ValueError(f"--numbers must be 3 to {MAX_NUMBERS}, got {self.numbers}")
+
+
+class CountdownTrainingData:
+    """Fresh random problems every batch, seeded from the batch's generator (so resumable)."""
+
+    def __init__(self, options: CountdownData, seed: int):
+        self.numbers = options.numbers
+        self.excluded = benchmark_targets()
+        self.recipe = (
+            f"fresh random problems every batch (seed {seed}): {options.numbers or '3-5'} numbers uniform in 1-99"
+            f" and a target uniform in 10-100 among those no benchmark file uses ({len(self.excluded)} targets"
+            " excluded), kept when solvable; the answer is the exact solver's first solution"
+        )
+
+    def batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        import torch
+
+        rng = random.Random(int(torch.randint(1 << 62, (1,), generator=generator)))
+        rows, maskable = [], []
+        for _ in range(batch_size):
+            count = self.numbers or rng.randint(3, MAX_NUMBERS)
+            problem, equations = random_example(rng, count, self.excluded)
+            rows.append(encode_solution(problem, equations))
+            used = (count - 1) * EQUATION_WIDTH
+            maskable.append([False] * PROMPT_LEN + [True] * used + [False] * (SEQ_LEN - PROMPT_LEN - used))
+        return torch.tensor(rows), torch.tensor(maskable)
+
+
 class Countdown(Task):
     name = "countdown"
     position_groups = position_groups()
@@ -360,7 +406,8 @@ class Countdown(Task):
     output_field = "output"
     # The whole answer starts masked at inference, so training must see fully masked answers.
     train_defaults = {"mask_min": 0.05, "mask_max": 1.0}
-    train_options = frozenset({"numbers"})
+    DataOptions = CountdownData
+    GenerateOptions = CountdownProblems
 
     def parse(self, text: str) -> Problem:
         return parse_problem(text)
@@ -439,39 +486,16 @@ class Countdown(Task):
             view.append("\n")
         return view
 
-    _excluded: frozenset[int] = frozenset()
-    _numbers = 0  # numbers in every training problem (0: 3 to MAX_NUMBERS, drawn per problem)
+    def training_data(self, options: CountdownData, seed: int) -> TrainingData:
+        return CountdownTrainingData(options, seed)
 
-    def prepare_training(self, config: TrainConfig) -> None:
-        self._excluded = benchmark_targets()
-        self._numbers = config.numbers
+    def held_out_options(self, options: CountdownData) -> CountdownProblems:
+        # trained on k numbers, judged on k; on 4 when trained on mixed sizes
+        return CountdownProblems(options.numbers) if options.numbers else CountdownProblems()
 
-    def training_batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """Fresh random problems (seeded from `generator`, so resumable)."""
-        import torch
-
-        rng = random.Random(int(torch.randint(1 << 62, (1,), generator=generator)))
-        rows, maskable = [], []
-        for _ in range(batch_size):
-            count = self._numbers or rng.randint(3, MAX_NUMBERS)
-            problem, equations = random_example(rng, count, self._excluded)
-            rows.append(encode_solution(problem, equations))
-            used = (count - 1) * EQUATION_WIDTH
-            maskable.append([False] * PROMPT_LEN + [True] * used + [False] * (SEQ_LEN - PROMPT_LEN - used))
-        return torch.tensor(rows), torch.tensor(maskable)
-
-    def data_recipe(self, config: TrainConfig) -> str:
-        return (
-            f"fresh random problems every batch (seed {config.seed}): {config.numbers or '3-5'} numbers uniform in 1-99 and a target uniform in "
-            f"10-100 among those no benchmark file uses ({len(self._excluded or benchmark_targets())} targets excluded), "
-            "kept when solvable; the answer is the exact solver's first solution"
-        )
-
-    def held_out_options(self, config: TrainConfig) -> dict[str, Any]:
-        return {"numbers": config.numbers} if config.numbers else {}  # trained on k numbers, judged on k
-
-    def generate(self, count: int, seed: int, numbers: int = 4) -> Iterator[str]:
+    def generate(self, count: int, seed: int, options: CountdownProblems | None = None) -> Iterator[str]:
         """Solvable problems in the training distribution (their targets avoid the benchmarks')."""
+        numbers = (options or CountdownProblems()).numbers
         rng = random.Random(f"countdown-problems-{seed}")
         excluded = benchmark_targets()
         for _ in range(count):

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rmdm_cli.tasks.base import PuzzleError, Task
+from rmdm_cli.tasks.base import PuzzleError, Task, TrainingData
 
 if TYPE_CHECKING:
     import numpy as np
     import torch
     from rich.console import RenderableType
 
-    from rmdm_cli.train import TrainConfig
 
 Grid = tuple[int, ...]  # 81 values, 0 for a blank
 
@@ -170,6 +170,94 @@ def make_puzzle(rng: random.Random, min_clues: int, max_clues: int) -> tuple[Gri
     return tuple(puzzle), solution
 
 
+@dataclass(frozen=True)
+class SudokuData:
+    pool_size: int = field(default=20000, metadata={"help": "Complete grids generated up front to draw batches from."})
+    puzzle_pool: int = field(
+        default=0, metadata={"help": "Minimal puzzles generated up front to draw batches from as well (0: none)."}
+    )
+    puzzle_share: float = field(
+        default=0.5, metadata={"help": "With --puzzle-pool: the share of each batch taken from those puzzles."}
+    )
+
+    def __post_init__(self) -> None:
+        if self.pool_size < 1 or self.puzzle_pool < 0 or not 0 <= self.puzzle_share <= 1:
+            raise ValueError("--pool-size must be at least 1, --puzzle-pool at least 0, --puzzle-share 0 to 1")
+
+
+@dataclass(frozen=True)
+class SudokuPuzzles:
+    clues: str = field(
+        default="30-36", metadata={"help": "Clue range MIN-MAX; removal stops early when uniqueness would break."}
+    )
+    minimal: bool = field(
+        default=False,
+        metadata={
+            "help": "Remove clues until none can go without losing uniqueness (typically 22-26 clues); replaces --clues."
+        },
+    )
+
+    def __post_init__(self) -> None:
+        try:
+            low, high = (int(part) for part in self.clues.split("-"))
+            if not 17 <= low <= high <= 81:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"--clues: expected MIN-MAX with 17 <= MIN <= MAX <= 81, got {self.clues!r}") from None
+
+    @property
+    def clue_range(self) -> tuple[int, int]:
+        if self.minimal:  # removal then tries every cell once: a clue that stays cannot go
+            return 17, 17
+        low, high = (int(part) for part in self.clues.split("-"))
+        return low, high
+
+
+class SudokuTrainingData:
+    """Complete grids (every cell maskable) and, with a puzzle pool, a share of minimal puzzles'
+    solutions (only their blanks maskable), each example relabelled and transformed by a random
+    symmetry. A puzzle is stored as (solution, givens) planes."""
+
+    def __init__(self, options: SudokuData, seed: int):
+        self.options, self.seed = options, seed
+        self.share = options.puzzle_share if options.puzzle_pool else 0.0
+        self.grids = self.puzzles = None  # (N, 9, 9) and (M, 2, 9, 9), made at the first batch
+        self.recipe = f"{options.pool_size} random complete grids from a randomized search (seed {seed})"
+        if options.puzzle_pool:
+            self.recipe += (
+                f", and {self.share:.0%} of every batch from {options.puzzle_pool} generated minimal puzzles"
+                " (only their blanks maskable)"
+            )
+        self.recipe += ", each batch relabelled and transformed by random symmetries"
+
+    def make_pools(self) -> None:
+        import torch
+
+        rng = random.Random(f"sudoku-train-{self.seed}")
+        grids = [random_grid(rng) for _ in range(self.options.pool_size)]
+        self.grids = torch.tensor(grids, dtype=torch.long).view(-1, 9, 9)
+        if self.options.puzzle_pool:
+            # a stream of its own: "sudoku-puzzles-*" makes the held-out sets of generate()
+            rng = random.Random(f"sudoku-train-puzzles-{self.seed}")
+            pairs = [make_puzzle(rng, 17, 17) for _ in range(self.options.puzzle_pool)]  # 17: remove all it can
+            planes = [(solution, puzzle) for puzzle, solution in pairs]
+            self.puzzles = torch.tensor(planes, dtype=torch.long).view(-1, 2, 9, 9)
+
+    def batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        import torch
+
+        if self.grids is None:
+            self.make_pools()
+        from_puzzles = round(batch_size * self.share)
+        grids = self.grids[torch.randint(len(self.grids), (batch_size - from_puzzles,), generator=generator)]
+        examples = torch.stack([grids, torch.zeros_like(grids)], 1)  # no givens: every cell maskable
+        if from_puzzles:
+            chosen = self.puzzles[torch.randint(len(self.puzzles), (from_puzzles,), generator=generator)]
+            examples = torch.cat([examples, chosen])
+        examples = augment(examples, generator)  # (B, 2, 9, 9)
+        return examples[:, 0].reshape(batch_size, 81), examples[:, 1].reshape(batch_size, 81) == 0
+
+
 class Sudoku(Task):
     name = "sudoku"
     position_groups = (tuple(ROW), tuple(COL), tuple(BOX))  # the model sees the three constraint groups directly
@@ -178,11 +266,8 @@ class Sudoku(Task):
     mask_token = 0
     input_field = "puzzle"
     output_field = "solution"
-    train_options = frozenset({"pool_size", "puzzle_pool", "puzzle_share"})
-    _pool: torch.Tensor | None = None  # (N, 9, 9) complete training grids, made by prepare_training()
-    _puzzles: torch.Tensor | None = None  # (M, 2, 9, 9) minimal training puzzles' solutions and givens (0: blank)
-    _puzzle_share = 0.0  # share of each batch drawn from _puzzles
-    _pool_recipe: tuple[int, int, int] | None = None  # (seed, pool_size, puzzle_pool) the pools were made with
+    DataOptions = SudokuData
+    GenerateOptions = SudokuPuzzles
 
     def records(self, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
         """Plain 81-character lines, or CSV with a `quizzes` (Kaggle) or `q` (Sudoku-Extreme) column."""
@@ -272,54 +357,13 @@ class Sudoku(Task):
                 table.add_row(line.rstrip() or line, "", "")
         return table
 
-    def training_batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """Complete grids from the pool (every cell maskable) and, with a puzzle pool, a share of
-        minimal puzzles' solutions (only their blanks maskable), each relabelled and transformed
-        by a random symmetry."""
-        import torch
+    def training_data(self, options: SudokuData, seed: int) -> TrainingData:
+        return SudokuTrainingData(options, seed)
 
-        if self._pool is None:
-            raise RuntimeError("call prepare_training() first")
-        from_puzzles = 0 if self._puzzles is None else round(batch_size * self._puzzle_share)
-        grids = self._pool[torch.randint(len(self._pool), (batch_size - from_puzzles,), generator=generator)]
-        examples = torch.stack([grids, torch.zeros_like(grids)], 1)  # no givens: every cell maskable
-        if from_puzzles:
-            examples = torch.cat(
-                [examples, self._puzzles[torch.randint(len(self._puzzles), (from_puzzles,), generator=generator)]]
-            )
-        examples = augment(examples, generator)  # (B, 2, 9, 9)
-        return examples[:, 0].reshape(batch_size, 81), examples[:, 1].reshape(batch_size, 81) == 0
-
-    def prepare_training(self, config: TrainConfig) -> None:
-        """Generate `pool_size` random complete grids and `puzzle_pool` minimal puzzles (the
-        training distribution before augmentation); a puzzle is stored as (solution, givens) planes."""
-        import torch
-
-        self._puzzle_share = config.puzzle_share
-        recipe = (config.seed, config.pool_size, config.puzzle_pool)
-        if self._pool_recipe == recipe:  # already made (several trainings in one process)
-            return
-        self._pool_recipe = recipe
-        rng = random.Random(f"sudoku-train-{config.seed}")
-        self._pool = torch.tensor([random_grid(rng) for _ in range(config.pool_size)], dtype=torch.long).view(-1, 9, 9)
-        self._puzzles = None
-        if config.puzzle_pool:
-            # a stream of its own: "sudoku-puzzles-*" makes the held-out sets of generate()
-            rng = random.Random(f"sudoku-train-puzzles-{config.seed}")
-            pairs = [make_puzzle(rng, 17, 17) for _ in range(config.puzzle_pool)]  # 17: remove every removable clue
-            self._puzzles = torch.tensor([(solution, puzzle) for puzzle, solution in pairs], dtype=torch.long).view(
-                -1, 2, 9, 9
-            )
-
-    def data_recipe(self, config: TrainConfig) -> str:
-        recipe = f"{config.pool_size} random complete grids from a randomized search (seed {config.seed})"
-        if config.puzzle_pool:
-            recipe += f", and {config.puzzle_share:.0%} of every batch from {config.puzzle_pool} generated minimal puzzles (only their blanks maskable)"
-        return recipe + ", each batch relabelled and transformed by random symmetries"
-
-    def generate(self, count: int, seed: int, clues: tuple[int, int] = (30, 36)) -> Iterator[str]:
-        """Unique-solution puzzles with clues[0]..clues[1] clues, from a seed stream that
-        training (which draws complete grids from "sudoku-train-*") never uses."""
+    def generate(self, count: int, seed: int, options: SudokuPuzzles | None = None) -> Iterator[str]:
+        """Unique-solution puzzles in the options' clue range, from a seed stream that training
+        (which draws from "sudoku-train-*") never uses."""
+        clues = (options or SudokuPuzzles()).clue_range
         rng = random.Random(f"sudoku-puzzles-{seed}")
         for _ in range(count):
             yield format_grid(make_puzzle(rng, *clues)[0])
