@@ -1,6 +1,7 @@
 """Which part of Countdown a model gets wrong: the arithmetic, the operands, or the plan.
 
-    python benchmarks/countdown_skills.py [--weights weights/countdown.safetensors] [--count 300] [--numbers 3] [--file FILE --limit N]
+    python benchmarks/countdown_skills.py [--weights weights/countdown.safetensors] [--count 300] [--numbers 3]
+        [--file FILE --limit N]
 
 On generated problems in the training distribution (benchmark targets excluded), one forward
 pass fills one masked field of a complete reference answer: an equation's result from its
@@ -76,7 +77,8 @@ def main() -> None:
         answers = solve_all(model, task, problems, decoding)
         errors = Counter(answer_error(p.numbers, p.target, a.answer) for p, a in zip(problems, answers) if not a.solved)
         print(
-            f"{args.file.name}, first {len(problems)}: {sum(a.solved for a in answers)} solved; where the others first break a rule:"
+            f"{args.file.name}, first {len(problems)}: {sum(a.solved for a in answers)} "
+            "solved; where the others first break a rule:"
         )
         for error, count in errors.most_common():
             print(f"  {error}: {count}")

@@ -70,7 +70,8 @@ def main() -> None:
             continue
         reference = probs if reference is None else reference
         print(
-            f"{name:32s} {1000 * statistics.median(times):8.1f} ms/forward   max |Δp| {float((probs - reference).abs().max()):.4f}"
+            f"{name:32s} {1000 * statistics.median(times):8.1f} ms/forward "
+            f"  max |Δp| {float((probs - reference).abs().max()):.4f}"
         )
 
 

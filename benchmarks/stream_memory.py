@@ -73,7 +73,10 @@ def main() -> None:
             puzzles.write_text("".join(easy[i % len(easy)] + "\n" for i in range(lines)))
             peak_mib, first_s, total_s = measure(puzzles, weights)
             print(
-                f"{lines:>7} lines: peak RSS {peak_mib:6.0f} MiB, first answer after {first_s:5.2f} s, all {total_s:6.1f} s",
+                (
+                    f"{lines:>7} lines: peak RSS {peak_mib:6.0f} MiB, first "
+                    f"answer after {first_s:5.2f} s, all {total_s:6.1f} s"
+                ),
                 flush=True,
             )
 

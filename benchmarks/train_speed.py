@@ -62,7 +62,10 @@ def main() -> None:
             step(example)
         seconds = (time.perf_counter() - started) / args.repeats
         print(
-            f"depth {depth} grad_iterations {grad_iterations} bf16 {bf16!s:5}: {1000 * seconds:7.1f} ms/step, {config.batch_size / seconds:8.0f} examples/s",
+            (
+                f"depth {depth} grad_iterations {grad_iterations} bf16 {bf16!s:5}: "
+                f"{1000 * seconds:7.1f} ms/step, {config.batch_size / seconds:8.0f} examples/s"
+            ),
             flush=True,
         )
 

@@ -9,9 +9,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
-# Before anything imports NumPy: the NumPy model's matrices are small (81 x 128 for a Sudoku),
-# and BLAS threads for them cost more than they save; on a busy 2-core machine one solve took
-# 30 s with them instead of 1.7 s without.
+# Before anything imports NumPy: the NumPy model's matrices are too small for BLAS threads to
+# pay for themselves, and on a busy machine they slow a solve many times (docs/inference.md).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import typer  # noqa: E402
@@ -119,7 +118,10 @@ Weights = Annotated[
         dir_okay=False,
     ),
 ]
-Order = Annotated[OrderChoice, typer.Option(help="Which masked cells a step commits first.")]
+Order = Annotated[
+    OrderChoice,
+    typer.Option(help="Which masked cells a step commits first (experimental: every other order measured worse)."),
+]
 Threshold = Annotated[
     float | None,
     typer.Option(
@@ -133,21 +135,30 @@ AdaptiveDepth = Annotated[
     bool,
     typer.Option(
         "--adaptive-depth",
-        help="Adaptive depth: stop recursing in a step once the predictions stop changing; --depth stays the upper bound.",
+        help=(
+            "Adaptive depth: stop recursing in a step once the "
+            "predictions stop changing; --depth stays the upper bound."
+        ),
     ),
 ]
 GiveUp = Annotated[
     bool,
     typer.Option(
         "--give-up",
-        help="Stop a puzzle once what it has committed breaks a rule (its answer cannot end right), filling the rest with the current predictions.",
+        help=(
+            "Stop a puzzle once what it has committed breaks a rule (its answer "
+            "cannot end right), filling the rest with the current predictions."
+        ),
     ),
 ]
 Retries = Annotated[
     int,
     typer.Option(
         min=0,
-        help="Verified retries: re-run a puzzle the checker rejects with a sampled commit order and a new seed, up to this many times.",
+        help=(
+            "Verified retries: re-run a puzzle the checker rejects with a "
+            "sampled commit order and a new seed, up to this many times."
+        ),
     ),
 ]
 
@@ -200,7 +211,8 @@ def make_solve(task_name: str):
                 sources = [problem_from_options(numbers, target, sources or [])]
             elif not sources and sys.stdin.isatty():
                 raise UsageError(
-                    f"no puzzle given: pass a puzzle, a file, or pipe puzzles on stdin (see rmdm solve {task_name} --help)"
+                    "no puzzle given: pass a puzzle, a file, or pipe "
+                    f"puzzles on stdin (see rmdm solve {task_name} --help)"
                 )
             decoding = Decoding(
                 depth,
@@ -246,7 +258,8 @@ def problem_from_options(numbers: str | None, target: int | None, extra: list[st
         raise UsageError("--numbers and --target go together")
     if puzzles := [value for value in extra if not value.isdigit()]:
         raise UsageError(
-            f"--numbers/--target give one problem; {puzzles[0]!r} is another: give problems either as arguments or with those options"
+            f"--numbers/--target give one problem; {puzzles[0]!r} is another: "
+            "give problems either as arguments or with those options"
         )
     values = numbers.replace(",", " ").split() + extra
     if not all(value.isdigit() for value in values):
@@ -296,7 +309,10 @@ def make_eval(task_name: str):
         except UsageError as error:
             raise fail(str(error)) from None
 
-    evaluate.__doc__ = f"Solve every {task_name} puzzle of the files at each depth x steps and report solved %, forward passes and puzzles/s."
+    evaluate.__doc__ = (
+        f"Solve every {task_name} puzzle of the files at each depth "
+        "x steps and report solved %, forward passes and puzzles/s."
+    )
     return evaluate
 
 
@@ -304,27 +320,19 @@ def make_bench(task_name: str):
     def bench(
         files: Annotated[list[Path], typer.Argument(help="Puzzle files.", exists=True, dir_okay=False)],
         limit: Annotated[int | None, typer.Option(min=1, help="Only the first N puzzles of each file.")] = None,
-        threshold: Annotated[
-            float, typer.Option(min=0.0, max=1.0, help="Confidence threshold of the adaptive settings.")
+        # The adaptive row's settings: named apart from solve's flags, whose defaults differ.
+        adaptive_threshold: Annotated[
+            float, typer.Option(min=0.0, max=1.0, help="The adaptive row's confidence threshold.")
         ] = 0.99,
         adaptive_steps: Annotated[
             int | None,
-            typer.Option(
-                min=1,
-                help="Most steps of the adaptive settings (default: the weights' steps); fewer force more commits a step on hard puzzles.",
-            ),
+            typer.Option(min=1, help="The adaptive row's most steps (default: the weights' steps)."),
         ] = None,
-        adaptive_depth: Annotated[
-            bool,
-            typer.Option(
-                help="Whether the adaptive settings also stop the recursion early (on Countdown it costs solved %)."
-            ),
+        adaptive_recursion: Annotated[
+            bool, typer.Option(help="Whether the adaptive row stops recursing once predictions settle.")
         ] = True,
-        give_up: Annotated[
-            bool,
-            typer.Option(
-                help="Whether the adaptive settings stop a puzzle once what it has committed breaks a rule (solved % unchanged)."
-            ),
+        adaptive_give_up: Annotated[
+            bool, typer.Option(help="Whether the adaptive row stops a puzzle whose commits break a rule.")
         ] = True,
         retries: Annotated[int, typer.Option(min=0, help="Verified retries for the retry row (0: no such row).")] = 8,
         device: Device = DeviceChoice.auto,
@@ -340,10 +348,10 @@ def make_bench(task_name: str):
                 limit,
                 device.value,
                 weights,
-                threshold,
+                adaptive_threshold,
                 adaptive_steps,
-                adaptive_depth,
-                give_up,
+                adaptive_recursion,
+                adaptive_give_up,
                 retries,
                 as_json,
                 console,
@@ -351,7 +359,10 @@ def make_bench(task_name: str):
         except UsageError as error:
             raise fail(str(error)) from None
 
-    bench.__doc__ = f"Solved %, mean forward passes and puzzles/s on {task_name} files for the shipped fixed settings, adaptive settings, adaptive with verified retries, and the exact solver."
+    bench.__doc__ = (
+        f"Solved %, mean forward passes and puzzles/s on {task_name} files for the weights' fixed settings, "
+        "adaptive settings, adaptive with verified retries, and the exact solver, in one run."
+    )
     return bench
 
 
@@ -482,7 +493,10 @@ def make_train(task_name: str):
         except UsageError as error:
             raise fail(str(error)) from None
 
-    train_task.__doc__ = f"Train a {task_name} model from scratch on generated data and write self-describing weights (Ctrl-C saves; rerun to resume)."
+    train_task.__doc__ = (
+        f"Train a {task_name} model from scratch on generated data and "
+        "write self-describing weights (Ctrl-C saves; rerun to resume)."
+    )
     task_class = get_task_class(task_name)
     return with_task_options(train_task, task_class.DataOptions, task_class.train_defaults)
 

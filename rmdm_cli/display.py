@@ -111,7 +111,10 @@ def solve_live(model, task, puzzle, decoding, console: Console):
             row, confidence = state.tokens[0].tolist(), state.confidence[0].tolist()
             filled = [c for c, free, token in zip(confidence, to_fill, row) if free and token != mask_token]
             mean = sum(filled) / max(1, len(filled))
-            caption = f"step {state.step}/{decoding.steps} · depth {decoding.depth} · {row.count(mask_token)} open · mean confidence {mean:.3f}"
+            caption = (
+                f"step {state.step}/{decoding.steps} · depth {decoding.depth} "
+                f"· {row.count(mask_token)} open · mean confidence {mean:.3f}"
+            )
             screen.update(view(row, confidence, caption))
 
         answers = solve_batch(model, task, [puzzle], decoding, on_state=show)

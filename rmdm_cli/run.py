@@ -96,9 +96,10 @@ def run_solve(
                     answers = solve_live(model, task, puzzles[0], decoding, console)
                 else:
                     done = total + len(bad)
-                    on_state = lambda state, done=done, size=len(batch): progress.update(
-                        done + size * state.step / decoding.steps
-                    )  # noqa: E731
+
+                    def on_state(state, done=done, size=len(batch)):
+                        progress.update(done + size * state.step / decoding.steps)
+
                     answers = solve_batch(model, task, puzzles, decoding, on_state)
                 out = []
                 for (line_no, puzzle), answer in zip(batch, answers):
@@ -138,9 +139,15 @@ def run_solve(
     if total == 0 and not bad:
         raise UsageError("no puzzles in the input")
     if total + len(bad) > 1:
-        plural = lambda count, word: f"{count} {word}{'' if count == 1 else 's'}"  # noqa: E731
+
+        def plural(count: int, word: str) -> str:
+            return f"{count} {word}{'' if count == 1 else 's'}"
+
         console.print(
-            f"{plural(total, 'puzzle')}: {total - unsolved} solved, {unsolved} not solved, {plural(len(bad), 'bad line')} · {time.perf_counter() - started:.1f} s",
+            (
+                f"{plural(total, 'puzzle')}: {total - unsolved} solved, {unsolved} not solved, "
+                f"{plural(len(bad), 'bad line')} · {time.perf_counter() - started:.1f} s"
+            ),
             highlight=False,
         )
     if bad:

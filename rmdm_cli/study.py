@@ -15,14 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 EVAL_SEED = 2  # generator seed of the held-out evaluation set (training never draws from it)
-# Mid-difficulty sets, so that minutes-long trainings spread out instead of all scoring 0%.
-# Countdown: 3 numbers, since generated 4-number problems are as hard as cd4 (the shipped model,
-# hours of training, solves 20% of them and 67.5% of 3-number ones: docs/training.md).
+# Mid-difficulty sets, so that minutes-long trainings spread out instead of all scoring 0%
+# (Countdown: 3 numbers; 4-number problems are as hard as cd4, docs/study.md).
 EVAL_SETS = {"sudoku": {"clues": "45-55"}, "countdown": {"numbers": 3}}
-# The study's training recipe where it differs from the task's shipped one. Sudoku: light masks
-# (at most 41 of 81 cells open) let a width-64 cell leave the loss plateau within its budget (40%
-# of 45-55-clue puzzles solved after 1,500 x 64 examples at L = 1, 0% with the shipped 0.1-0.85:
-# benchmarks/study_plateau.py). Countdown: trained on the evaluated size only.
+# The study's training recipe where it differs from the task's shipped one. Sudoku: light masks,
+# which let small cells leave the loss plateau within their budget (benchmarks/study_plateau.py).
+# Countdown: trained on the evaluated size only.
 STUDY_RECIPE = {"sudoku": {"mask_min": 0.05, "mask_max": 0.5}, "countdown": {"data": {"numbers": 3}}}
 LEVELS = (25, 50, 75, 90)  # solved % levels at which claim 2 compares forward passes
 # Cell variants beyond the paper: the TrainConfig fields each one changes.
@@ -185,7 +183,10 @@ def claim_1_verdict(curve: list[tuple[int, float]], solved: float, parameters: i
     match = matching_parameters(curve, solved)
     if match is None:  # only as far as the widest L = 1 cell goes
         widest = curve[-1][0] / parameters
-        return f"{'holds' if widest >= depth else 'holds as far as measured'}: no L = 1 cell matches it (the widest has {widest:.1f}× its parameters)"
+        return (
+            f"{'holds' if widest >= depth else 'holds as far as measured'}: no L "
+            f"= 1 cell matches it (the widest has {widest:.1f}× its parameters)"
+        )
     if match >= depth * parameters:
         return "holds"
     return (
@@ -209,7 +210,10 @@ def claim_2_verdict(summary: Summary, depths: list[int]) -> str:
                     + ")"
                 )
     if not wins:
-        return "Claim 2 does not hold here: no recursive depth reaches any of these levels in fewer forward passes than L = 1."
+        return (
+            "Claim 2 does not hold here: no recursive depth reaches "
+            "any of these levels in fewer forward passes than L = 1."
+        )
     return (
         "Claim 2 holds where a recursive depth reaches a level in fewer forward passes than L = 1: "
         + "; ".join(wins)
@@ -267,7 +271,8 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
     lines = [
         f"## {task_name}",
         "",
-        f"Every cell saw {examples} training examples. Solved % on the held-out set at steps = {full_steps}, run at the trained depth "
+        f"Every cell saw {examples} training examples. Solved % on the "
+        f"held-out set at steps = {full_steps}, run at the trained depth "
         "(mean over seeds; range in brackets when there are several), with parameters and training CPU-minutes "
         "(mean over seeds; wall time × threads: inflated for cells trained while other jobs shared the cores).",
         "",
@@ -290,7 +295,10 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
         "",
         "### Claim 1: parameters a non-recursive model (L = 1) needs to match an L-recursive one",
         "",
-        "| L | width | recursive solved % | L = 1 parameters to match / recursive parameters (at the seeds' range) | verdict (the paper: about L×) |",
+        (
+            "| L | width | recursive solved % | L = 1 parameters to match / recursive "
+            "parameters (at the seeds' range) | verdict (the paper: about L×) |"
+        ),
         "|---|---|---|---|---|",
     ]
     curve = summary.parameter_curve(1)
@@ -353,7 +361,8 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
         ]
         for width, depth in ablated:
             lines.append(
-                f"| {width} | {depth} | {percent(at_full.get(('base', width, depth, depth)))} | {percent(at_full[('no-reinject', width, depth, depth)])} |"
+                f"| {width} | {depth} | {percent(at_full.get(('base', width, depth, depth)))} "
+                f"| {percent(at_full[('no-reinject', width, depth, depth)])} |"
             )
     mixed = sorted(key[1:] for key in at_full if key[0] == "random-depth")
     if mixed:
@@ -366,7 +375,8 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
         ]
         for width, most, depth in mixed:
             lines.append(
-                f"| {width} | {most} | {depth} | {percent(at_full[('random-depth', width, most, depth)])} | {percent(at_full.get(('base', width, depth, depth)))} |"
+                f"| {width} | {most} | {depth} | {percent(at_full[('random-depth', width, most, depth)])} "
+                f"| {percent(at_full.get(('base', width, depth, depth)))} |"
             )
     return lines
 
@@ -445,9 +455,11 @@ def write_report(measurements: dict[str, list[dict]], docs: Path, command: str, 
         "",
         f"Regenerate (from the committed weights under `weights/study/`): `{command}`",
         "",
-        f"Every cell: 2 distinct blocks recursed L times, loss on every iteration, the task's data recipe with the study's changes ({settings_text(STUDY_RECIPE)}), the "
+        "Every cell: 2 distinct blocks recursed L times, loss on every iteration, the "
+        f"task's data recipe with the study's changes ({settings_text(STUDY_RECIPE)}), the "
         f"same number of training examples within a task; evaluated on {eval_count} held-out generated puzzles "
-        f"(generator seed {EVAL_SEED}; {settings_text(EVAL_SETS)}). Forward passes = block-stack applications per puzzle, as measured.",
+        f"(generator seed {EVAL_SEED}; {settings_text(EVAL_SETS)}). Forward "
+        "passes = block-stack applications per puzzle, as measured.",
         "",
     ]
     for task_name, rows in measurements.items():

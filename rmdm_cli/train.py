@@ -8,7 +8,7 @@ batch, masks and depth come from a seed of their own, (seed, step), so a resumed
 worker processes draw exactly the batches an uninterrupted single process would. A resumable
 training state is written every `checkpoint_minutes`; the final weights go to a safetensors
 file that records this config. On CUDA the forward and backward passes run under bf16
-autocast; on the CPU in fp32 (bf16 autocast measured 10x slower on this project's CPU).
+autocast; on the CPU in fp32 (bf16 is far slower on CPUs without bf16 units, docs/training.md).
 """
 
 from __future__ import annotations
@@ -313,7 +313,7 @@ def total_cost(earlier: dict, run: dict) -> dict:
     model trained from scratch) and this run's: CPU and GPU seconds summed apart, since they
     are not the same currency."""
     own = earlier.get("train_seconds", 0.0)
-    parent_on_cpu = earlier.get("device", "cpu") == "cpu"  # weights from before session 9 name no device: CPU
+    parent_on_cpu = earlier.get("device", "cpu") == "cpu"  # the oldest weights name no device: CPU
     cpu = earlier.get("total_train_seconds", own if parent_on_cpu else 0.0)
     gpu = earlier.get("total_gpu_train_seconds", 0.0 if parent_on_cpu else own)
     if run["device"] == "cpu":

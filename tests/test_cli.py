@@ -86,7 +86,10 @@ def test_usage_errors_exit_2(tiny_weights, tmp_path):
 def test_seed_gives_identical_output(tiny_weights):
     args = ["--order", "random", "--seed", "7", "--format", "jsonl"]
     first, second = solve(tiny_weights, *args, input="\n".join(EASY)), solve(tiny_weights, *args, input="\n".join(EASY))
-    strip = lambda out: [{k: v for k, v in json.loads(line).items() if k != "seconds"} for line in out.splitlines()]
+
+    def strip(out):
+        return [{k: v for k, v in json.loads(line).items() if k != "seconds"} for line in out.splitlines()]
+
     assert strip(first.stdout) == strip(second.stdout)
 
 
@@ -255,8 +258,10 @@ def test_one_puzzle_on_the_cpu_is_solved_without_torch(tiny_weights, device):
     # model. "auto" knows there is no GPU from the missing NVIDIA driver (patched in: CI has none,
     # a GPU machine would).
     code = (
-        "import sys; import rmdm_cli.devices as devices; devices.no_nvidia_driver = lambda: True; import rmdm_cli.cli as cli\n"
-        f"sys.argv = ['rmdm', 'solve', 'sudoku', '--device', {device!r}, '--weights', {str(tiny_weights)!r}, {EASY[0]!r}]\n"
+        "import sys; import rmdm_cli.devices as devices; "
+        "devices.no_nvidia_driver = lambda: True; import rmdm_cli.cli as cli\n"
+        "sys.argv = ['rmdm', 'solve', 'sudoku', '--device', "
+        f"{device!r}, '--weights', {str(tiny_weights)!r}, {EASY[0]!r}]\n"
         "try: cli.main()\nexcept SystemExit as exit: assert exit.code == 1, exit.code\n"
         "assert 'torch' not in sys.modules"
     )
@@ -353,8 +358,8 @@ def test_bench_adaptive_steps_bound_the_adaptive_rows(tiny_weights):
             "0",
             "--adaptive-steps",
             "3",
-            "--no-adaptive-depth",
-            "--no-give-up",
+            "--no-adaptive-recursion",
+            "--no-adaptive-give-up",
             "--weights",
             str(tiny_weights),
             "--json",

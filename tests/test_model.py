@@ -71,7 +71,10 @@ def test_weights_for_another_encoding_are_refused(tmp_path):
     save_weights(path, older, "countdown", {}, {"depth": 2, "steps": 70})
     with pytest.raises(
         WeightsError,
-        match="made for another encoding of countdown .70 tokens, vocabulary 16, 0 position groups. than this version.s .46 tokens",
+        match=(
+            "made for another encoding of countdown .70 tokens, vocabulary "
+            "16, 0 position groups. than this version.s .46 tokens"
+        ),
     ) as error:
         load_weights(path, "countdown")
     assert str(path) in str(error.value)

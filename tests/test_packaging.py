@@ -1,6 +1,7 @@
 """An installed rmdm (a wheel, `pip install .`, pipx) carries and finds its weights."""
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -12,12 +13,23 @@ from conftest import ROOT, benchmark_lines
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-q", "-w", str(out)],
-        check=True,
-        cwd=out,
-    )
+    """The wheel, built from a copy of the checkout (an in-tree build would leave build/ in it)."""
+    source, out = tmp_path_factory.mktemp("source") / "rmdm", tmp_path_factory.mktemp("wheel")
+    skip = shutil.ignore_patterns(".git", "runs", "build", "*.egg-info", "__pycache__", "study", "experiments")
+    shutil.copytree(ROOT, source, ignore=skip)
+    build = [
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        str(source),
+        "--no-deps",
+        "--no-build-isolation",
+        "-q",
+        "-w",
+        str(out),
+    ]
+    subprocess.run(build, check=True, cwd=out)
     (path,) = out.glob("rmdm-*.whl")
     return path
 

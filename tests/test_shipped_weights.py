@@ -56,3 +56,28 @@ def test_the_numpy_copy_gives_the_same_answers(task, lines):
         [(a.answer, a.solved, a.forward_passes) for a in solve_batch(m, spec, puzzles, decoding)] for m in (copy, model)
     ]
     assert outcomes[0] == outcomes[1] and any(solved for _, solved, _ in outcomes[0])
+
+
+def test_every_committed_checkpoint_loads_through_the_layout_name_map():
+    import numpy as np
+    import torch
+
+    from rmdm_cli.checkpoint import read_checkpoint, read_header
+    from rmdm_cli.tasks import get_task
+
+    paths = sorted((ROOT / "weights").rglob("*.safetensors"))
+    assert len(paths) > 50
+    for path in paths:  # written with a "layout" field, before positions were all groups
+        task = read_header(path)["task"]
+        config, _, header = read_checkpoint(path, task)
+        assert "layout" in header["config"] and config.position_groups == get_task(task).position_groups
+    for task in ("sudoku", "countdown"):
+        spec = get_task(task)
+        line = benchmark_lines("easy50.txt", 1)[0] if task == "sudoku" else "86,28,13,31,96"
+        tokens = np.array([spec.encode(spec.parse(line))])
+        path = ROOT / "weights" / f"{task}.safetensors"
+        torch_model, numpy_model = load_weights(path, task)[0], load_numpy_weights(path, task)[0]
+        x, h = numpy_model.start(tokens)
+        with torch.no_grad():
+            expected = torch_model(torch.from_numpy(tokens)).numpy()
+        assert np.abs(numpy_model.advance(x, h, None, torch_model.config.depth) - expected).max() < 1e-3

@@ -9,12 +9,9 @@ model never has to align variable-length strings. Five 3-digit number slots and 
 target (the prompt, never masked), then four equations of `a op b c` = 7 tokens: the operands
 are references (one token naming a given number or an earlier equation's result), the result
 is 4 digits, right-aligned and padded. The model computes every result digit itself; the
-references only spare it copying operands digit by digit, which let a first digit-copying
-model write equations that are arithmetically right but splice the digits of two different
-numbers into one operand (`72-24=32,32+37=65` for 27, 34, 72 and target 65), while
-benchmarks/countdown_skills.py showed its arithmetic and copying at 99-100% each and its
-solve rate at 1% (docs/training.md). Unused number and equation slots (k < 5) hold the pad
-token and are given, not predicted.
+references only spare it copying operands digit by digit, where a digit-copying model spliced
+the digits of two numbers into one operand (docs/training.md). Unused number and equation
+slots (k < 5) hold the pad token and are given, not predicted.
 """
 
 from __future__ import annotations
@@ -454,7 +451,10 @@ class Countdown(Task):
             outside.append(f"target {problem.target}")
         if not outside:
             return None
-        return f"the model is trained on numbers {TRAIN_NUMBERS[0]}-{TRAIN_NUMBERS[1]} and targets {TRAIN_TARGETS[0]}-{TRAIN_TARGETS[1]}, not {', '.join(outside)}"
+        return (
+            f"the model is trained on numbers {TRAIN_NUMBERS[0]}-{TRAIN_NUMBERS[1]} and "
+            f"targets {TRAIN_TARGETS[0]}-{TRAIN_TARGETS[1]}, not {', '.join(outside)}"
+        )
 
     def render(self, problem: Problem, tokens: Sequence[int], confidence: Sequence[float]) -> RenderableType:
         from rich.text import Text

@@ -192,9 +192,7 @@ class SudokuPuzzles:
     )
     minimal: bool = field(
         default=False,
-        metadata={
-            "help": "Remove clues until none can go without losing uniqueness (typically 22-26 clues); replaces --clues."
-        },
+        metadata={"help": "Remove clues until none can go without losing uniqueness (22-26 clues); replaces --clues."},
     )
 
     def __post_init__(self) -> None:

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Reproduces the shipped Sudoku weights from nothing: one run from random weights, then six
+# continuations, each from the previous weights with a new data seed and a lower learning
+# rate, the last one written as the mean of its trained and its starting weights. About 11 hours
+# on one CPU core; every run resumes where it stopped if the script is run again.
+# Batches are seeded per step now; the shipped weights' first five runs drew from one running
+# generator, so a rerun sees statistically equal, not identical, batches (docs/training.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+common=(--depth 4 --grad-iterations 4 --threads 1 --eval-count 300)
+step() {  # step OUT ARGS...: train into runs/OUT.safetensors unless it is there already
+    local out="runs/$1.safetensors"; shift
+    [[ -e "$out" ]] || rmdm train sudoku "${common[@]}" --out "$out" "$@"
+}
+step sudoku-base --train-steps 2200
+previous=sudoku-base
+for seed in 1 2 3 4 5; do
+    step "sudoku-cont$seed" --init-from "runs/$previous.safetensors" --train-steps 2400 --lr 1e-3 --warmup-steps 50 --seed "$seed"
+    previous="sudoku-cont$seed"
+done
+step sudoku --init-from "runs/$previous.safetensors" --train-steps 2400 --minutes 110 --lr 1e-3 --warmup-steps 50 \
+    --seed 10 --average-with-init
+echo "runs/sudoku.safetensors is the shipped recipe's result; compare it with rmdm eval, then copy it to weights/ to ship it"
