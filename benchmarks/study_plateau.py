@@ -24,7 +24,7 @@ from rmdm_cli.solving import Decoding, measure
 from rmdm_cli.study import EVAL_SEED, EVAL_SETS, STUDY_RECIPE
 from rmdm_cli.tasks import get_task
 from rmdm_cli.tasks.sudoku import parse_grid, solve_exact
-from rmdm_cli.train import TrainConfig, learning_rate, new_optimizer, optimizer_step, training_example
+from rmdm_cli.train import LossOfShare, TrainConfig, learning_rate, new_optimizer, optimizer_step, training_example
 
 
 def main() -> None:
@@ -67,7 +67,7 @@ def main() -> None:
     started = time.monotonic()
     for step in range(1, config.train_steps + 1):
         optimizer_step(
-            model,
+            LossOfShare(model, 1),
             optimizer,
             config,
             training_example(data, task.mask_token, config, step - 1),

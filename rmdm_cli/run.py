@@ -292,9 +292,12 @@ def run_train(
         raise UsageError(f"{out} exists: choose another --out, or pass --force to replace it")
     from rmdm_cli.checkpoint import save_weights
     from rmdm_cli.solving import solve_all
-    from rmdm_cli.train import average_with, total_cost, train
+    from rmdm_cli.train import average_with, start_ranks, total_cost, train
     from rmdm_cli.train import progress as run_progress
 
+    rank, world, device = start_ranks(device)  # under torchrun: rank 0 speaks and writes, the others train
+    if rank:
+        console = Console(quiet=True)
     task = get_task(task_name)
     default_steps = task.seq_len  # at most one token committed per step: the most careful schedule
     init, parent = None, None
@@ -328,6 +331,12 @@ def run_train(
                 f"interrupted: training state saved to {state_path}; run the same command to resume", highlight=False
             )
             raise typer.Exit(130) from None
+    if world > 1:
+        import torch.distributed
+
+        torch.distributed.destroy_process_group()
+    if rank:
+        return
     if average_with_init:  # after training, so the resumable state keeps the trained weights
         average_with(model, init)
         metadata["averaged_with_init"] = True

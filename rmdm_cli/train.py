@@ -14,6 +14,7 @@ autocast; on the CPU in fp32 (bf16 is far slower on CPUs without bf16 units, doc
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -109,9 +110,11 @@ def mask_batch(
 
 
 def supervised_loss(
-    model: RecursiveDenoiser, inputs, targets, masked, depth: int, grad_iterations: int
+    model: RecursiveDenoiser, inputs, targets, masked, depth: int, grad_iterations: int, normalizer: float | None = None
 ) -> torch.Tensor:
-    """Mean masked cross-entropy over the last `grad_iterations` recursion iterations."""
+    """Masked cross-entropy over the last `grad_iterations` recursion iterations, averaged over
+    them; summed over the masked tokens and divided by `normalizer` (default: their count, a mean)."""
+    normalizer = normalizer or max(1, int(masked.sum()))
     x = model.embed(inputs)  # (B, T, D)
     h = model.initial_state(x)
     free = depth - min(grad_iterations, depth)
@@ -122,8 +125,38 @@ def supervised_loss(
     for _ in range(depth - free):
         h = model.recurse(x, h, 1)
         logits = model.logits(h)[masked]  # (M, V)
-        loss = loss + F.cross_entropy(logits, targets[masked])
+        loss = loss + F.cross_entropy(logits, targets[masked], reduction="sum") / normalizer
     return loss / (depth - free)
+
+
+class LossOfShare(torch.nn.Module):
+    """The loss of one rank's share of a step's batch as a module, so DistributedDataParallel's
+    forward wraps it: scaled so that the gradient DDP averages over the ranks is the gradient of
+    the whole batch's mean loss, whatever each share's number of masked tokens."""
+
+    def __init__(self, model: RecursiveDenoiser, world: int):
+        super().__init__()
+        self.model, self.world = model, world
+
+    def forward(self, inputs, targets, masked, depth: int, grad_iterations: int, masked_in_batch: int):
+        return supervised_loss(self.model, inputs, targets, masked, depth, grad_iterations, masked_in_batch / self.world)
+
+
+def start_ranks(device: str) -> tuple[int, int, str]:
+    """(rank, world size, device) of this process: 0 of 1 when run alone; under torchrun one of
+    its ranks, joined to the others by gloo on the CPU or nccl on CUDA."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return 0, 1, device
+    import torch.distributed as dist
+
+    on_cuda = torch.device(device).type == "cuda"
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if on_cuda else "gloo")
+    if on_cuda:
+        device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+        torch.cuda.set_device(device)
+    return dist.get_rank(), world, device
 
 
 def training_example(
@@ -146,7 +179,9 @@ def _start_worker(task_name: str, config: TrainConfig) -> None:
 
     torch.set_num_threads(1)  # one core per worker: the workers together are the parallelism
     task = get_task(task_name)
-    _worker_state = (task.training_data(config.data_options(task), config.seed), task.mask_token, config)
+    data = task.training_data(config.data_options(task), config.seed)
+    data.prepare()
+    _worker_state = (data, task.mask_token, config)
 
 
 def _worker_example(step: int):
@@ -175,6 +210,8 @@ class Batches:
                 initializer=_start_worker,
                 initargs=(task.name, config),
             )
+        else:
+            self.data.prepare()
 
     def get(self, step: int):
         if self.pool is None:
@@ -195,21 +232,29 @@ def new_optimizer(model: RecursiveDenoiser, config: TrainConfig) -> torch.optim.
 
 
 def optimizer_step(
-    model: RecursiveDenoiser, optimizer: torch.optim.Optimizer, config: TrainConfig, example, lr: float
+    step_loss: LossOfShare | torch.nn.Module, optimizer: torch.optim.Optimizer, config: TrainConfig, example, lr: float
 ) -> float:
-    """One training step on `example` (from training_example) at learning rate `lr`; returns the loss."""
+    """One training step on `example` (from training_example, the whole batch) at learning rate
+    `lr`: this rank's share of it through `step_loss` (a LossOfShare, or DDP around one).
+    Returns the whole batch's loss."""
     for group in optimizer.param_groups:
         group["lr"] = lr
-    device = model.head.weight.device
+    inner = getattr(step_loss, "module", step_loss)
+    rank, world = (torch.distributed.get_rank(), inner.world) if inner.world > 1 else (0, 1)
+    device = inner.model.head.weight.device
     inputs, targets, masked, depth = example
-    inputs, targets, masked = (tensor.to(device, non_blocking=True) for tensor in (inputs, targets, masked))
+    masked_in_batch = max(1, int(masked.sum()))
+    inputs, targets, masked = (tensor[rank::world].to(device, non_blocking=True) for tensor in (inputs, targets, masked))
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-        loss = supervised_loss(model, inputs, targets, masked, depth, config.grad_iterations)
+        loss = step_loss(inputs, targets, masked, depth, config.grad_iterations, masked_in_batch)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    torch.nn.utils.clip_grad_norm_(inner.model.parameters(), 1.0)
     optimizer.step()
-    return loss.item()
+    loss = loss.detach()
+    if world > 1:
+        torch.distributed.all_reduce(loss)  # the shares' losses add up to world x the batch's
+    return loss.item() / world
 
 
 def train(
@@ -229,6 +274,7 @@ def train(
     fine-tuning with a new recipe continues from what earlier training paid for."""
     if config.threads:
         torch.set_num_threads(config.threads)
+    rank, world, device = start_ranks(device)
     torch.manual_seed(config.seed)
     model = RecursiveDenoiser(config.model_config(task))
     if init is not None:
@@ -248,8 +294,13 @@ def train(
         optimizer.load_state_dict(state["optimizer"])
         step, seconds = state["step"], state["seconds"]
     batches = Batches(task, config, workers)
+    step_loss = LossOfShare(model, world)
+    if world > 1:
+        step_loss = torch.nn.parallel.DistributedDataParallel(step_loss)
 
     def save_state() -> None:
+        if rank:  # one writer: rank 0
+            return
         state_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = state_path.with_suffix(".tmp")
         torch.save(
@@ -267,10 +318,15 @@ def train(
     def _run_steps() -> None:
         nonlocal step, seconds, last_save
         while progress(config, step, seconds) < 1:
-            loss = optimizer_step(model, optimizer, config, batches.get(step), learning_rate(config, step, seconds))
+            loss = optimizer_step(step_loss, optimizer, config, batches.get(step), learning_rate(config, step, seconds))
             step += 1
-            seconds = time.monotonic() - started
-            if on_progress:
+            if world > 1:  # every rank takes rank 0's clock, so all stop and save at the same step
+                clock = torch.tensor([time.monotonic() - started], dtype=torch.float64)
+                torch.distributed.broadcast(clock, 0)
+                seconds = float(clock)
+            else:
+                seconds = time.monotonic() - started
+            if on_progress and not rank:
                 on_progress(step, loss, seconds)
             if time.monotonic() - last_save > checkpoint_minutes * 60 or progress(config, step, seconds) >= 1:
                 save_state()
@@ -293,6 +349,7 @@ def train(
         "examples": step * config.batch_size,
         "train_seconds": round(seconds, 1),
         "threads": torch.get_num_threads(),
+        "ranks": world,
         "device": torch.cuda.get_device_name(device) if torch.device(device).type == "cuda" else "cpu",
         "data": f"{batches.data.recipe}; per-example mask ratio U({config.mask_min}, {config.mask_max})",
     }
@@ -316,8 +373,8 @@ def total_cost(earlier: dict, run: dict) -> dict:
     parent_on_cpu = earlier.get("device", "cpu") == "cpu"  # the oldest weights name no device: CPU
     cpu = earlier.get("total_train_seconds", own if parent_on_cpu else 0.0)
     gpu = earlier.get("total_gpu_train_seconds", 0.0 if parent_on_cpu else own)
-    if run["device"] == "cpu":
-        cpu += run["train_seconds"]
+    if run["device"] == "cpu":  # core-seconds: every rank's threads were busy the whole time
+        cpu += run["train_seconds"] * run.get("ranks", 1) * run.get("threads", 1)
     else:
         gpu += run["train_seconds"]
     return {"total_train_seconds": round(cpu, 1), **({"total_gpu_train_seconds": round(gpu, 1)} if gpu else {})}

@@ -25,7 +25,11 @@ class NoOptions:
 class TrainingData(Protocol):
     """Where a task's training examples come from, built once per training run."""
 
-    recipe: str  # one sentence for the weights' metadata
+    recipe: str  # one sentence for the weights' metadata (known before anything is made)
+
+    def prepare(self) -> None:
+        """Make what batches draw from (it may take minutes), before the training clock starts."""
+        ...
 
     def batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """(targets (B, T), maskable (B, T)): complete answers and which tokens may be masked."""

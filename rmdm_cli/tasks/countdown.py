@@ -379,6 +379,9 @@ class CountdownTrainingData:
             " excluded), kept when solvable; the answer is the exact solver's first solution"
         )
 
+    def prepare(self) -> None:  # nothing made ahead: every batch is fresh
+        pass
+
     def batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         import torch
 

@@ -228,7 +228,7 @@ class SudokuTrainingData:
             )
         self.recipe += ", each batch relabelled and transformed by random symmetries"
 
-    def make_pools(self) -> None:
+    def prepare(self) -> None:
         import torch
 
         rng = random.Random(f"sudoku-train-{self.seed}")
@@ -245,7 +245,7 @@ class SudokuTrainingData:
         import torch
 
         if self.grids is None:
-            self.make_pools()
+            self.prepare()
         from_puzzles = round(batch_size * self.share)
         grids = self.grids[torch.randint(len(self.grids), (batch_size - from_puzzles,), generator=generator)]
         examples = torch.stack([grids, torch.zeros_like(grids)], 1)  # no givens: every cell maskable
