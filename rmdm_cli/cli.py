@@ -151,6 +151,18 @@ GiveUp = Annotated[
         ),
     ),
 ]
+SEARCH_BUDGET = 4000  # forward passes a searched puzzle may spend (docs/inference.md: well above what the sets need)
+Search = Annotated[
+    bool,
+    typer.Option(
+        "--search/--no-search",
+        help="Verified search: backtrack from dead ends to the model's next choice, so every answer passes the "
+        "checker; --no-search runs the plain sampler once (the options marked 'sampler' apply then).",
+    ),
+]
+Budget = Annotated[
+    int, typer.Option(min=1, help="With search: forward passes (block applications) a puzzle may spend.")
+]
 Retries = Annotated[
     int,
     typer.Option(
@@ -201,6 +213,8 @@ def make_solve(task_name: str):
         adaptive_depth: AdaptiveDepth = False,
         give_up: GiveUp = False,
         retries: Retries = 0,
+        search: Search = True,
+        budget: Budget = SEARCH_BUDGET,
         batch_size: Annotated[int, typer.Option(min=1, help="Puzzles solved together.")] = 256,
     ) -> None:
         from rmdm_cli.run import run_solve
@@ -223,6 +237,8 @@ def make_solve(task_name: str):
                 give_up=give_up,
                 retries=retries,
                 seed=seed,
+                search=search,
+                budget=budget,
             )
             code = run_solve(
                 task_name,
@@ -280,6 +296,8 @@ def make_eval(task_name: str):
         adaptive_depth: AdaptiveDepth = False,
         give_up: GiveUp = False,
         retries: Retries = 0,
+        search: Search = True,
+        budget: Budget = SEARCH_BUDGET,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
     ) -> None:
         from rmdm_cli.run import run_eval
@@ -305,13 +323,14 @@ def make_eval(task_name: str):
                 ),
                 as_json,
                 console,
+                budget if search else 0,
             )
         except UsageError as error:
             raise fail(str(error)) from None
 
     evaluate.__doc__ = (
         f"Solve every {task_name} puzzle of the files at each depth "
-        "x steps and report solved %, forward passes and puzzles/s."
+        "x steps; report solved %, forward passes and puzzles/s, the model alone and beside it with search."
     )
     return evaluate
 
@@ -335,6 +354,7 @@ def make_bench(task_name: str):
             bool, typer.Option(help="Whether the adaptive row stops a puzzle whose commits break a rule.")
         ] = True,
         retries: Annotated[int, typer.Option(min=0, help="Verified retries for the retry row (0: no such row).")] = 8,
+        budget: Budget = SEARCH_BUDGET,
         device: Device = DeviceChoice.auto,
         weights: Weights = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
@@ -355,13 +375,15 @@ def make_bench(task_name: str):
                 retries,
                 as_json,
                 console,
+                budget,
             )
         except UsageError as error:
             raise fail(str(error)) from None
 
     bench.__doc__ = (
         f"Solved %, mean forward passes and puzzles/s on {task_name} files for the weights' fixed settings, "
-        "adaptive settings, adaptive with verified retries, and the exact solver, in one run."
+        "adaptive settings, adaptive with verified retries, verified search guided by the model and by the rules "
+        "alone, and the exact solver, in one run."
     )
     return bench
 

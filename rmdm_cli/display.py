@@ -117,10 +117,24 @@ def solve_live(model, task, puzzle, decoding, console: Console):
             )
             screen.update(view(row, confidence, caption))
 
-        answers = solve_batch(model, task, [puzzle], decoding, on_state=show)
+        def show_search(_, trace) -> None:
+            if trace.tokens is None:
+                return
+            row = [int(token) for token in trace.tokens]
+            confidence = [1.0 if token != mask_token else 0.0 for token in row]
+            caption = (
+                f"search · depth {decoding.depth} · {row.count(mask_token)} open · {trace.nodes} commitments tried "
+                f"· {trace.backtracks} backtracks"
+            )
+            screen.update(view(row, confidence, caption))
+
+        answers = solve_batch(model, task, [puzzle], decoding, on_state=show, on_trace=show_search)
     (answer,) = answers
     outcome = "[green]solved[/]" if answer.solved else "[red]not solved[/]"
-    console.print(outcome, f"· {answer.forward_passes} forward passes · {answer.seconds:.2f} s", highlight=False)
+    searched = f" · {answer.backtracks} backtracks" if decoding.search else ""
+    console.print(
+        outcome, f"· {answer.forward_passes} forward passes{searched} · {answer.seconds:.2f} s", highlight=False
+    )
     return answers
 
 
@@ -139,4 +153,4 @@ def print_rows(rows: list[dict[str, Any]], title: str, as_json: bool) -> None:
         )
     for row in rows:
         table.add_row(*("-" if value is None else str(value) for value in row.values()))
-    Console(width=None if sys.stdout.isatty() else 140).print(table)
+    Console(width=None if sys.stdout.isatty() else 240).print(table)

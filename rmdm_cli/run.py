@@ -106,7 +106,7 @@ def run_solve(
                     failure = None
                     if not answer.solved:
                         unsolved += 1
-                        failure = diagnose(task, puzzle, answer.answer)
+                        failure = diagnose(task, puzzle, answer)
                         console.print(f"line {line_no}: not solved: {failure.message}", highlight=False)
                     if output_format == "jsonl":
                         record = {
@@ -126,6 +126,8 @@ def run_solve(
                             attempts=answer.attempts,
                             seconds=round(answer.seconds, 4),
                         )
+                        if decoding.search:
+                            record.update(nodes=answer.nodes, backtracks=answer.backtracks)
                         out.append(json.dumps(record) + "\n")
                     else:
                         out.append(answer.answer + "\n")
@@ -166,7 +168,10 @@ def run_eval(
     decoding: Decoding,
     as_json: bool,
     console: Console,
+    search_budget: int = 0,
 ) -> None:
+    """Solved % per file x depth x steps for the model alone and, with a `search_budget`, with
+    verified search."""
     task = get_task(task_name)
     model, header = load_model(task_name, weights, device)
     depths = depths or [header["defaults"]["depth"]]
@@ -189,6 +194,11 @@ def run_eval(
                 row.update(
                     measure(model, task, puzzles, replace(decoding, depth=depth, steps=steps), on_done=progress.update)
                 )
+            if search_budget:  # the same puzzles with verified search, side by side
+                searched = replace(decoding, depth=depth, steps=steps, search=True, budget=search_budget)
+                with Progress(console, f"{path.name} · depth {depth} · search", len(puzzles)) as progress:
+                    measured = measure(model, task, puzzles, searched, on_done=progress.update)
+                row.update({f"search_{key}": value for key, value in measured.items()})
             if as_json:
                 print_rows([row], "", True)
             rows.append(row)
@@ -209,9 +219,11 @@ def run_bench(
     retries: int,
     as_json: bool,
     console: Console,
+    search_budget: int,
 ) -> None:
-    """Shipped fixed defaults, adaptive settings, adaptive with retries and the exact solver,
-    measured in one run so their ratios hold on a noisy machine."""
+    """Shipped fixed defaults, adaptive settings, adaptive with retries, verified search guided
+    by the model and by the rules alone, and the exact solver, measured in one run so their
+    ratios hold on a noisy machine."""
     task = get_task(task_name)
     model, header = load_model(task_name, weights, device)
     fixed = Decoding().with_defaults(header["defaults"])
@@ -228,6 +240,11 @@ def run_bench(
     ]
     if retries:
         settings.append((f"adaptive + {retries} verified retries", replace(adaptive, retries=retries)))
+    searched = replace(fixed, search=True, budget=search_budget)
+    settings += [
+        ("search, model-guided", searched),
+        ("search, rules alone (uniform predictions)", replace(searched, uniform=True)),
+    ]
     rows = []
 
     def add(row: dict) -> None:
@@ -244,14 +261,15 @@ def run_bench(
                         "set": path.name,
                         "puzzles": len(puzzles),
                         "settings": name,
+                        "mean_nodes": None,
                         **measure(model, task, puzzles, decoding, on_done=progress.update),
                     }
                 )
         started = time.perf_counter()
-        solved = 0
+        solved, nodes = 0, [0]
         with Progress(console, f"{path.name} · exact solver", len(puzzles)) as progress:
             for done, puzzle in enumerate(puzzles, 1):
-                solved += task.check(puzzle, task.exact_answer(puzzle) or "")
+                solved += task.check(puzzle, task.exact_answer(puzzle, nodes) or "")
                 progress.update(done)
         seconds = time.perf_counter() - started
         add(
@@ -259,8 +277,10 @@ def run_bench(
                 "set": path.name,
                 "puzzles": len(puzzles),
                 "settings": "exact solver (no model)",
+                "mean_nodes": round(nodes[0] / max(1, len(puzzles)), 1),
                 "solved_pct": round(100 * solved / max(1, len(puzzles)), 2),
                 "mean_forward_passes": None,
+                "median_forward_passes": None,
                 "puzzles_per_s": round(len(puzzles) / seconds, 2),
             }
         )

@@ -25,6 +25,9 @@ class Decoding:
     give_up: bool = False  # stop a puzzle once its committed tokens rule out every solution (the task's dead_end)
     retries: int = 0  # re-runs of puzzles the checker rejects, each with a sampled commit order
     seed: int = 0  # for the random and sampled commit orders
+    search: bool = False  # verified search (search.py) instead of one sampler run; the options above are the sampler's
+    budget: int = 4000  # with search: forward passes a puzzle may spend
+    uniform: bool = False  # with search: uniform predictions instead of the model's (the rules alone guide it)
 
     def with_defaults(self, defaults: dict) -> Decoding:
         return replace(self, depth=self.depth or defaults["depth"], steps=self.steps or defaults["steps"])
@@ -37,6 +40,9 @@ class Answer:
     forward_passes: int  # block-stack applications spent on this puzzle, all attempts
     seconds: float  # this puzzle's share of its batch's wall time, in proportion to its forward passes, all attempts
     attempts: int = 1  # 1 + retries used
+    nodes: int = 0  # with search: commitments tried
+    backtracks: int = 0  # with search: commitments undone after a dead end
+    exhausted: bool = False  # with search: every possibility tried, so the puzzle has no solution
 
 
 @dataclass(frozen=True)
@@ -50,12 +56,12 @@ class Failure:
     message: str  # one line for stderr
 
 
-def diagnose(task: Task, puzzle: Any, answer: str) -> Failure:
+def diagnose(task: Task, puzzle: Any, answer: Answer) -> Failure:
     """The reason an answer the checker rejected is not a solution."""
-    solvable = task.solvable(puzzle)
+    solvable = False if answer.exhausted else task.solvable(puzzle)
     if not solvable:
         return Failure("no solution", None, "the puzzle has no solution")
-    detail = task.violation(puzzle, answer)
+    detail = task.violation(puzzle, answer.answer)
     message = (
         f"a solution exists; the model's answer breaks a rule: {detail}"
         if detail
@@ -77,10 +83,16 @@ def solve_batch(
     puzzles: Sequence[Any],
     decoding: Decoding,
     on_state: Callable[[SamplerState], None] | None = None,
+    on_trace: Callable[[int, Any], None] | None = None,
 ) -> list[Answer]:
-    """Solve a batch of parsed puzzles together; `on_state` sees every intermediate state.
-    With `decoding.retries`, the puzzles the checker rejects run again with a sampled commit
-    order and a fresh seed each attempt, until solved or out of retries."""
+    """Solve a batch of parsed puzzles together; `on_state` sees every intermediate state of
+    the sampler, `on_trace(index, trace)` every step of a search. With `decoding.retries`, the
+    puzzles the checker rejects run again with a sampled commit order and a fresh seed each
+    attempt, until solved or out of retries."""
+    if decoding.search:
+        from rmdm_cli.search import search_batch
+
+        return search_batch(model, task, puzzles, decoding, on_trace)
     answers = attempt(model, task, puzzles, decoding, on_state)
     for retry in range(1, decoding.retries + 1):
         failed = [index for index, answer in enumerate(answers) if not answer.solved]
@@ -170,8 +182,13 @@ def measure(
     started = time.perf_counter()
     answers = solve_all(model, task, puzzles, decoding, on_done=on_done)
     seconds = time.perf_counter() - started
-    return {
-        "solved_pct": round(100 * sum(a.solved for a in answers) / max(1, len(answers)), 2),
-        "mean_forward_passes": round(sum(a.forward_passes for a in answers) / max(1, len(answers)), 1),
+    count = max(1, len(answers))
+    measured = {
+        "solved_pct": round(100 * sum(a.solved for a in answers) / count, 2),
+        "mean_forward_passes": round(sum(a.forward_passes for a in answers) / count, 1),
+        "median_forward_passes": float(np.median([a.forward_passes for a in answers])) if answers else 0.0,
         "puzzles_per_s": round(len(answers) / seconds, 2),
     }
+    if decoding.search:
+        measured["mean_nodes"] = round(sum(a.nodes for a in answers) / count, 1)
+    return measured

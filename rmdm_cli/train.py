@@ -139,7 +139,9 @@ class LossOfShare(torch.nn.Module):
         self.model, self.world = model, world
 
     def forward(self, inputs, targets, masked, depth: int, grad_iterations: int, masked_in_batch: int):
-        return supervised_loss(self.model, inputs, targets, masked, depth, grad_iterations, masked_in_batch / self.world)
+        return supervised_loss(
+            self.model, inputs, targets, masked, depth, grad_iterations, masked_in_batch / self.world
+        )
 
 
 def start_ranks(device: str) -> tuple[int, int, str]:
@@ -244,7 +246,9 @@ def optimizer_step(
     device = inner.model.head.weight.device
     inputs, targets, masked, depth = example
     masked_in_batch = max(1, int(masked.sum()))
-    inputs, targets, masked = (tensor[rank::world].to(device, non_blocking=True) for tensor in (inputs, targets, masked))
+    inputs, targets, masked = (
+        tensor[rank::world].to(device, non_blocking=True) for tensor in (inputs, targets, masked)
+    )
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
         loss = step_loss(inputs, targets, masked, depth, config.grad_iterations, masked_in_batch)
     optimizer.zero_grad(set_to_none=True)

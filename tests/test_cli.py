@@ -13,7 +13,8 @@ EASY = benchmark_lines("easy50.txt", 3)
 
 
 def solve(tiny_weights, *args, input=None):
-    return runner.invoke(app, ["solve", "sudoku", "--weights", str(tiny_weights), *args], input=input)
+    """The plain sampler, whose failures random weights make certain; search is tested apart."""
+    return runner.invoke(app, ["solve", "sudoku", "--weights", str(tiny_weights), "--no-search", *args], input=input)
 
 
 def test_one_puzzle_prints_one_answer_and_exit_1_when_unsolved(tiny_weights):
@@ -261,7 +262,7 @@ def test_one_puzzle_on_the_cpu_is_solved_without_torch(tiny_weights, device):
         "import sys; import rmdm_cli.devices as devices; "
         "devices.no_nvidia_driver = lambda: True; import rmdm_cli.cli as cli\n"
         "sys.argv = ['rmdm', 'solve', 'sudoku', '--device', "
-        f"{device!r}, '--weights', {str(tiny_weights)!r}, {EASY[0]!r}]\n"
+        f"{device!r}, '--weights', {str(tiny_weights)!r}, '--no-search', {EASY[0]!r}]\n"
         "try: cli.main()\nexcept SystemExit as exit: assert exit.code == 1, exit.code\n"
         "assert 'torch' not in sys.modules"
     )
@@ -312,7 +313,7 @@ def test_bench_compares_fixed_adaptive_retries_and_the_exact_solver(tiny_weights
         app, ["bench", "sudoku", str(easy), "--limit", "3", "--retries", "1", "--weights", str(tiny_weights), "--json"]
     )
     assert result.exit_code == 0, result.output
-    fixed, adaptive, retried, exact = map(json.loads, result.stdout.splitlines())
+    fixed, adaptive, retried, searched, rules_alone, exact = map(json.loads, result.stdout.splitlines())
     assert (
         fixed["settings"] == "fixed: depth 2, steps 8" and fixed["mean_forward_passes"] == 16
     )  # the weights' defaults
@@ -320,7 +321,10 @@ def test_bench_compares_fixed_adaptive_retries_and_the_exact_solver(tiny_weights
     assert (
         retried["mean_forward_passes"] == 2 * adaptive["mean_forward_passes"]
     )  # random weights: the retry always runs
-    assert exact["solved_pct"] == 100.0 and exact["mean_forward_passes"] is None
+    assert exact["solved_pct"] == 100.0 and exact["mean_forward_passes"] is None and exact["mean_nodes"] > 0
+    assert searched["settings"] == "search, model-guided" and rules_alone["settings"].startswith("search, rules alone")
+    assert searched["solved_pct"] == rules_alone["solved_pct"] == 100.0  # every answer verified, even random weights'
+    assert fixed["mean_nodes"] is None and searched["mean_nodes"] >= 0
 
 
 def test_bench_adaptive_steps_bound_the_adaptive_rows(tiny_weights):
@@ -343,7 +347,7 @@ def test_bench_adaptive_steps_bound_the_adaptive_rows(tiny_weights):
         ],
     )
     assert result.exit_code == 0, result.output
-    fixed, adaptive, _ = map(json.loads, result.stdout.splitlines())
+    fixed, adaptive, *_ = map(json.loads, result.stdout.splitlines())
     assert adaptive["settings"] == "adaptive: threshold 0.99, steps ≤ 3, adaptive depth ≤ 2, give up"
     assert 2 <= adaptive["mean_forward_passes"] <= 3 * 2 < fixed["mean_forward_passes"]  # at most 3 steps of depth <= 2
     result = runner.invoke(
@@ -365,7 +369,7 @@ def test_bench_adaptive_steps_bound_the_adaptive_rows(tiny_weights):
             "--json",
         ],
     )
-    _, full_depth, _ = map(json.loads, result.stdout.splitlines())
+    _, full_depth, *_ = map(json.loads, result.stdout.splitlines())
     assert full_depth["settings"] == "adaptive: threshold 0.99, steps ≤ 3, depth 2"
     assert full_depth["mean_forward_passes"] == 3 * 2  # random weights are never 0.99 sure: 3 steps at depth 2
 
@@ -438,7 +442,8 @@ def test_train_with_a_time_budget_and_a_data_worker_writes_its_cost(tmp_path):
     assert result.exit_code == 0, result.output
     training = read_header(out)["training"]
     assert training["train_config"]["minutes"] == 0.02 and 0 < training["steps"] < 100000
-    assert training["device"] == "cpu" and training["total_train_seconds"] == training["train_seconds"] >= 1.2
+    assert training["device"] == "cpu" and training["train_seconds"] >= 1.2
+    assert training["total_train_seconds"] == round(training["train_seconds"] * training["threads"], 1)  # core-seconds
     assert "total_gpu_train_seconds" not in training
     assert "training data: 4 random complete grids" in result.output
 

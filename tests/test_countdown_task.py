@@ -229,7 +229,9 @@ def test_dead_end_never_flags_part_of_a_right_answer():
 def test_cli_solve_countdown_jsonl(tiny_countdown_weights):
     text = "86,28,13,31,96\n1,1,1,50\n1,2\n"
     result = runner.invoke(
-        app, ["solve", "countdown", "--weights", str(tiny_countdown_weights), "--format", "jsonl"], input=text
+        app,
+        ["solve", "countdown", "--weights", str(tiny_countdown_weights), "--no-search", "--format", "jsonl"],
+        input=text,
     )
     assert result.exit_code == 2  # line 3 is bad
     records = [json.loads(line) for line in result.stdout.splitlines()]
@@ -286,7 +288,9 @@ def test_data_recipe_names_the_exclusion():
 
 def test_cli_says_when_a_failed_problem_lies_beyond_training(tiny_countdown_weights):
     text = "86,28,13,31,96\n99,2,1,200\n150,2,1,300\n"  # in range; target 200 beyond; number 150 and target 300 beyond
-    result = runner.invoke(app, ["solve", "countdown", "--weights", str(tiny_countdown_weights)], input=text)
+    result = runner.invoke(
+        app, ["solve", "countdown", "--weights", str(tiny_countdown_weights), "--no-search"], input=text
+    )
     assert result.exit_code == 1
     line1, line2, line3 = result.stderr.splitlines()[:3]
     assert (

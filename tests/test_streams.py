@@ -20,6 +20,7 @@ def start_solve(tiny_weights, tmp_path, lines: int) -> subprocess.Popen:
         "solve",
         "sudoku",
         str(source),
+        "--no-search",
         "--weights",
         str(tiny_weights),
         "--steps",

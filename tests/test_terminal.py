@@ -76,7 +76,8 @@ def test_answers_reach_a_redirected_stdout_while_stderr_is_a_terminal(
     puzzles.write_text("\n".join(SUDOKU if task == "sudoku" else COUNTDOWN) + "\n")
     weights = tiny_weights if task == "sudoku" else tiny_countdown_weights
     out, err, code = run_on_terminal(
-        ["solve", task, str(puzzles), "--weights", str(weights), "--format", output_format], stdout_on_terminal=False
+        ["solve", task, str(puzzles), "--weights", str(weights), "--no-search", "--format", output_format],
+        stdout_on_terminal=False,
     )
     answers_only(task, output_format, out, 3)
     assert code == 1  # random weights solve nothing
@@ -90,10 +91,13 @@ def test_both_ends_on_terminals_keep_answers_and_progress_apart(task, tmp_path, 
     weights = tiny_weights if task == "sudoku" else tiny_countdown_weights
     out, err, _ = run_on_terminal(["solve", task, str(puzzles), "--weights", str(weights)], stdout_on_terminal=True)
     answers_only(task, "text", out, 3)
-    assert "solving" in err and "puzzles/s" in err  # the progress line was drawn, on stderr
+    assert "solving" in err and "3/3" in err  # the progress line was drawn, on stderr
+    first = (SUDOKU if task == "sudoku" else COUNTDOWN)[0]
     one, err, _ = run_on_terminal(
-        ["solve", task, (SUDOKU if task == "sudoku" else COUNTDOWN)[0], "--weights", str(weights)],
-        stdout_on_terminal=True,
+        ["solve", task, first, "--weights", str(weights), "--no-search"], stdout_on_terminal=True
     )
     answers_only(task, "text", one, 1)
-    assert "step " in err and "red breaks a rule" in err  # the live view and its legend, on stderr
+    assert "step " in err and "red breaks a rule" in err  # the sampler's live view and its legend, on stderr
+    one, err, _ = run_on_terminal(["solve", task, first, "--weights", str(weights)], stdout_on_terminal=True)
+    answers_only(task, "text", one, 1)
+    assert "solved" in err and "backtracks" in err and "red breaks a rule" in err  # the search's view

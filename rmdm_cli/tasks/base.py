@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -83,8 +83,15 @@ class Task:
 
         return np.zeros(len(tokens), dtype=bool)
 
-    def exact_answer(self, puzzle: Any) -> str | None:
-        """An answer found by the task's exact solver (the baseline `rmdm bench` compares with)."""
+    def exact_answer(self, puzzle: Any, nodes: list[int] | None = None) -> str | None:
+        """An answer found by the task's exact solver (the baseline `rmdm bench` compares with);
+        the commitments it tries are counted into `nodes[0]`."""
+        raise NotImplementedError
+
+    def search(self, puzzle: Any, trace) -> Generator:
+        """A depth-first search for an answer that passes the checker (search.py has the
+        protocol): yields token states for the model, receives its probabilities (T, V), keeps
+        `trace` up to date, returns the answer tokens or None when no answer exists."""
         raise NotImplementedError
 
     def solvable(self, puzzle: Any) -> bool | None:

@@ -123,8 +123,11 @@ def check_answer(numbers: Sequence[int], target: int, answer: str) -> bool:
     return answer_error(numbers, target, answer) is None
 
 
-def solve_exact(numbers: Sequence[int], target: int, rng: random.Random | None = None) -> list[str] | None:
-    """Depth-first search for a solution (a list of equations), or None if there is none.
+def solve_exact(
+    numbers: Sequence[int], target: int, rng: random.Random | None = None, nodes: list[int] | None = None
+) -> list[str] | None:
+    """Depth-first search for a solution (a list of equations), or None if there is none; counts
+    the equations it tries (its nodes) into `nodes[0]`.
 
     With `rng` the search order is shuffled, so the solution found is a random one.
     """
@@ -151,6 +154,8 @@ def solve_exact(numbers: Sequence[int], target: int, rng: random.Random | None =
                 result = apply(a, op, b)
                 if result is None or result > MAX_VALUE:
                     continue
+                if nodes is not None:
+                    nodes[0] += 1
                 found = search(rest + [result])
                 if found is not None:
                     return [f"{a}{op}{b}={result}"] + found
@@ -434,13 +439,66 @@ class Countdown(Task):
     def violation(self, problem: Problem, answer: str) -> str | None:
         return answer_error(problem.numbers, problem.target, answer)
 
+    def search(self, problem: Problem, trace):
+        """Depth-first over equations: each slot's legal pairs and operators (results computed
+        exactly, the last one the target), tried in the order of the model's probability of the
+        operator and the two operands; a pool of values already shown unable to reach the target
+        is not searched again."""
+        import numpy as np
+
+        target, dead = problem.target, set()
+
+        def explore(equations: list[str], pool: list[tuple[int, int]]):  # pool: (value, reference token)
+            if len(pool) == 1:
+                return equations if pool[0][0] == target else None
+            key = tuple(sorted(value for value, _ in pool))
+            if key in dead:
+                return None
+            candidates = []  # (score, rest of the pool, equation, result)
+            for i in range(len(pool)):
+                for j in range(i + 1, len(pool)):
+                    (a, a_ref), (b, b_ref) = sorted((pool[i], pool[j]), reverse=True)
+                    rest = [entry for n, entry in enumerate(pool) if n not in (i, j)]
+                    for op in OPS:
+                        result = apply(a, op, b)
+                        if result is None or result > MAX_VALUE or (not rest and result != target):
+                            continue
+                        candidates.append([0.0, rest, f"{a}{op}{b}={result}", result, a_ref, op, b_ref])
+            if len(candidates) > 1:  # the model orders the choices
+                tokens = encode_solution(problem, equations)
+                trace.tokens = tokens
+                probs = yield np.array(tokens)
+                start = PROMPT_LEN + len(equations) * EQUATION_WIDTH
+                first, operator, second = probs[start], probs[start + 1], probs[start + 2]
+                for candidate in candidates:
+                    _, _, _, _, a_ref, op, b_ref = candidate
+                    pair = max(first[a_ref] * second[b_ref], first[b_ref] * second[a_ref])
+                    candidate[0] = -float(operator[OP + OPS.index(op)] * pair)
+                candidates.sort(key=lambda candidate: candidate[0])
+            slot_ref = RESULT_REF + len(equations)
+            for _, rest, equation, result, *_ in candidates:
+                trace.nodes += 1
+                found = yield from explore([*equations, equation], [*rest, (result, slot_ref)])
+                if found is not None:
+                    return found
+                trace.backtracks += 1
+            dead.add(key)
+            return None
+
+        def run():
+            pool = [(value, NUMBER_REF + index) for index, value in enumerate(problem.numbers)]
+            equations = yield from explore([], pool)
+            return None if equations is None else encode_solution(problem, equations)
+
+        return run()
+
     def dead_end(self, tokens: np.ndarray) -> np.ndarray:
         import numpy as np
 
         return np.array([answer_lost(row) for row in tokens.tolist()], dtype=bool)
 
-    def exact_answer(self, problem: Problem) -> str | None:
-        equations = solve_exact(problem.numbers, problem.target)
+    def exact_answer(self, problem: Problem, nodes: list[int] | None = None) -> str | None:
+        equations = solve_exact(problem.numbers, problem.target, nodes=nodes)
         return None if equations is None else ",".join(equations)
 
     def solvable(self, problem: Problem) -> bool:

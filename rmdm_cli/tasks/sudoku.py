@@ -27,6 +27,7 @@ UNITS = [
     [cell for cell in range(81) if unit_of[cell] == unit] for unit_of in (ROW, COL, BOX) for unit in range(9)
 ]  # 27 units of 9 cells
 CELL_UNITS = [[ROW[cell], 9 + COL[cell], 18 + BOX[cell]] for cell in range(81)]  # each cell's 3 units, indexing UNITS
+PEERS = [sorted({other for unit in CELL_UNITS[cell] for other in UNITS[unit]} - {cell}) for cell in range(81)]
 ALL_DIGITS = 0b1111111110  # bit d set for digit d in 1..9
 POPCOUNT = [bin(m).count("1") for m in range(1 << 10)]
 
@@ -86,8 +87,11 @@ def format_grid(grid: Sequence[int], blank: str = ".") -> str:
     return "".join(str(d) if d else blank for d in grid)
 
 
-def solve_exact(puzzle: Sequence[int], limit: int = 1, rng: random.Random | None = None) -> list[Grid]:
-    """Exact bitmask search, fewest candidates first. Returns up to `limit` solutions.
+def solve_exact(
+    puzzle: Sequence[int], limit: int = 1, rng: random.Random | None = None, nodes: list[int] | None = None
+) -> list[Grid]:
+    """Exact bitmask search, fewest candidates first. Returns up to `limit` solutions; counts
+    the digits it tries (its nodes) into `nodes[0]`.
 
     With `rng`, digits are tried in random order, which turns solving the empty grid into a
     uniform-ish random complete grid.
@@ -126,6 +130,8 @@ def solve_exact(puzzle: Sequence[int], limit: int = 1, rng: random.Random | None
         for digit in digits:
             bit = 1 << digit
             grid[best] = digit
+            if nodes is not None:
+                nodes[0] += 1
             rows[r] |= bit
             cols[c] |= bit
             boxes[b] |= bit
@@ -140,6 +146,52 @@ def solve_exact(puzzle: Sequence[int], limit: int = 1, rng: random.Random | None
 
     search()
     return solutions
+
+
+def propagate(grid: list[int]) -> list[int] | None:
+    """Fill every cell the rules force (a cell with one candidate digit, a digit with one place
+    left in a unit) until none is left; None if the grid turns out contradictory."""
+    grid = list(grid)
+    while True:
+        used = [0] * 27  # digits (bits) placed in each unit
+        for cell, digit in enumerate(grid):
+            if digit:
+                for unit in CELL_UNITS[cell]:
+                    if used[unit] >> digit & 1:
+                        return None
+                    used[unit] |= 1 << digit
+        changed = False
+        candidates = {}
+        for cell in range(81):
+            if not grid[cell]:
+                row, col, box = CELL_UNITS[cell]
+                mask = ALL_DIGITS & ~(used[row] | used[col] | used[box])
+                if not mask:
+                    return None
+                if POPCOUNT[mask] == 1:
+                    grid[cell] = mask.bit_length() - 1
+                    changed = True
+                else:
+                    candidates[cell] = mask
+        if changed:
+            continue
+        for unit, cells in enumerate(UNITS):
+            for digit in range(1, 10):
+                if used[unit] >> digit & 1:
+                    continue
+                places = [cell for cell in cells if cell in candidates and candidates[cell] >> digit & 1]
+                if not places:
+                    return None
+                if len(places) == 1:
+                    grid[places[0]] = digit
+                    changed = True
+        if not changed:
+            return grid
+
+
+def candidate_digits(grid: Sequence[int], cell: int) -> list[int]:
+    taken = {grid[other] for other in PEERS[cell]}
+    return [digit for digit in range(1, 10) if digit not in taken]
 
 
 def random_grid(rng: random.Random) -> Grid:
@@ -256,6 +308,11 @@ class SudokuTrainingData:
         return examples[:, 0].reshape(batch_size, 81), examples[:, 1].reshape(batch_size, 81) == 0
 
 
+# The model is asked again after this many commitments: its predictions from a few commitments
+# back still order the digits about as well, at a fraction of the forward passes (docs/inference.md).
+REFRESH = 8
+
+
 class Sudoku(Task):
     name = "sudoku"
     position_groups = (tuple(ROW), tuple(COL), tuple(BOX))  # the model sees the three constraint groups directly
@@ -313,6 +370,40 @@ class Sudoku(Task):
     def solvable(self, puzzle: Grid) -> bool:
         return bool(solve_exact(puzzle))
 
+    def search(self, puzzle: Grid, trace):
+        """Depth-first: fill what the rules force, then branch on the open cell whose most likely
+        legal digit the model is surest of, trying its legal digits in the model's order."""
+        import numpy as np
+
+        def explore(grid: list[int], probs=None, age: int = 0):
+            grid = propagate(grid)
+            if grid is None:
+                return None
+            if 0 not in grid:
+                return grid
+            if probs is None or age >= REFRESH:
+                trace.tokens = list(grid)
+                probs, age = (yield grid), 0
+            best, best_key, best_digits = -1, (10, 0.0), []
+            for cell in range(81):
+                if not grid[cell]:
+                    digits = candidate_digits(grid, cell)
+                    weights = probs[cell, digits]
+                    key = (len(digits), -float(weights.max() / max(weights.sum(), 1e-12)))
+                    if key < best_key:
+                        best, best_key = cell, key
+                        best_digits = [digits[i] for i in np.argsort(-weights, kind="stable")]
+            for digit in best_digits:
+                trace.nodes += 1
+                grid[best] = digit
+                solution = yield from explore(grid, probs, age + 1)
+                if solution is not None:
+                    return solution
+                trace.backtracks += 1
+            return None
+
+        return explore(list(puzzle))
+
     def dead_end(self, tokens: np.ndarray) -> np.ndarray:
         """A digit repeated in a unit, or an open cell whose units already hold all nine digits."""
         import numpy as np
@@ -324,8 +415,8 @@ class Sudoku(Task):
         stuck = ((tokens == 0) & taken.all(2)).any(1)
         return repeated | stuck
 
-    def exact_answer(self, puzzle: Grid) -> str | None:
-        solutions = solve_exact(puzzle)
+    def exact_answer(self, puzzle: Grid, nodes: list[int] | None = None) -> str | None:
+        solutions = solve_exact(puzzle, nodes=nodes)
         return format_grid(solutions[0], blank="0") if solutions else None
 
     def render(self, puzzle: Grid, tokens: Sequence[int], confidence: Sequence[float]) -> RenderableType:

@@ -1,0 +1,124 @@
+"""Verified search: the model proposes, the rules check, and a dead end backtracks.
+
+Each task's `search(puzzle, trace)` is a depth-first search written as a generator: it yields
+the tokens of a state it wants the model's view of and receives the model's probabilities
+(T, V) for it, orders its choices by them, prunes with the task's exact rules, and returns the
+answer tokens once they pass the checker (None when the whole space is exhausted: the puzzle
+has no solution). The driver here batches every open puzzle's request into one forward pass,
+so many searches share the model, and stops a search at its budget of forward passes (block
+applications, as the sampler counts them), answering its deepest state as not solved.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rmdm_cli.solving import Answer, Decoding
+from rmdm_cli.tasks import Task
+
+
+class OutOfBudget(Exception):
+    """Thrown into a search whose forward passes are spent."""
+
+
+@dataclass
+class Trace:
+    """What a search has done so far, kept up to date by the task's search."""
+
+    tokens: Any = None  # the state last shown to the model (T,)
+    probs: Any = None  # the model's probabilities for it (T, V)
+    nodes: int = 0  # commitments tried
+    backtracks: int = 0  # commitments undone after a dead end
+    extra: dict = field(default_factory=dict)
+
+
+def uniform_probs(tokens: np.ndarray, vocab_size: int, mask_token: int) -> np.ndarray:
+    """Predictions that know nothing: the search is then guided by the rules alone."""
+    probs = np.ones((*tokens.shape, vocab_size), dtype=np.float32)
+    probs[..., mask_token] = 0
+    return probs / probs.sum(-1, keepdims=True)
+
+
+def model_probs(model, tokens: np.ndarray, depth: int) -> np.ndarray:
+    x, h = model.start(tokens)
+    logits = model.advance(x, h, None, depth)
+    logits[..., model.config.mask_token] = -np.inf
+    probs = np.exp(logits - logits.max(-1, keepdims=True))
+    return probs / probs.sum(-1, keepdims=True)
+
+
+def filled(task: Task, puzzle: Any, trace: Trace) -> np.ndarray:
+    tokens = np.array(task.encode(puzzle) if trace.tokens is None else trace.tokens)
+    if trace.probs is not None:
+        open_tokens = tokens == task.mask_token
+        tokens[open_tokens] = trace.probs.argmax(-1)[open_tokens]
+    return tokens
+
+
+def search_batch(
+    model, task: Task, puzzles: Sequence[Any], decoding: Decoding, on_trace: Callable[[int, Trace], None] | None = None
+) -> list[Answer]:
+    """Search every puzzle within `decoding.budget` forward passes at `decoding.depth`, the
+    model's calls batched across them (`decoding.uniform`: uniform predictions instead of the
+    model's). `on_trace(index, trace)` sees each search's progress."""
+    started = time.perf_counter()
+    traces = [Trace() for _ in puzzles]
+    searches = [task.search(puzzle, trace) for puzzle, trace in zip(puzzles, traces)]
+    passes = [0] * len(puzzles)
+    found: dict[int, Any] = {}
+    pending: dict[int, np.ndarray] = {}
+
+    def advance(index: int, send) -> None:
+        try:
+            pending[index] = send()
+        except StopIteration as stop:
+            found[index] = stop.value
+            pending.pop(index, None)
+        except OutOfBudget:
+            pending.pop(index, None)
+
+    for index, search in enumerate(searches):
+        advance(index, lambda search=search: next(search))
+    while pending:
+        order = sorted(pending)
+        tokens = np.stack([pending[index] for index in order])
+        if decoding.uniform:
+            probs = uniform_probs(tokens, task.vocab_size, task.mask_token)
+        else:
+            probs = model_probs(model, tokens, decoding.depth)
+        for index, row in zip(order, probs):
+            passes[index] += decoding.depth
+            traces[index].probs = row
+            if on_trace:
+                on_trace(index, traces[index])
+            if passes[index] >= decoding.budget:
+                advance(index, lambda index=index: searches[index].throw(OutOfBudget()))
+            else:
+                advance(index, lambda index=index, row=row: searches[index].send(row))
+    elapsed = time.perf_counter() - started
+    total = sum(passes) or len(puzzles)
+    answers = []
+    for index, puzzle in enumerate(puzzles):
+        trace, tokens = traces[index], found.get(index)
+        exhausted = tokens is None and passes[index] < decoding.budget
+        if tokens is None:  # the last state searched, its open tokens filled with the model's last guesses
+            tokens = filled(task, puzzle, trace)
+        answer = task.decode(puzzle, list(tokens))
+        share = (passes[index] or 1) / total
+        answers.append(
+            Answer(
+                answer,
+                task.check(puzzle, answer),
+                passes[index],
+                elapsed * share,
+                nodes=trace.nodes,
+                backtracks=trace.backtracks,
+                exhausted=exhausted,
+            )  # fmt: skip
+        )
+    return answers

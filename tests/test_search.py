@@ -1,0 +1,80 @@
+"""Verified search: every answer it returns passes the checker, its work is counted, a puzzle
+without a solution is found out, and the budget bounds it."""
+
+import json
+
+import numpy as np
+from conftest import benchmark_lines, numpy_copy, tiny_model
+from typer.testing import CliRunner
+
+from rmdm_cli.cli import app
+from rmdm_cli.search import Trace, search_batch
+from rmdm_cli.solving import Decoding
+from rmdm_cli.tasks import get_task
+
+runner = CliRunner()
+HARD = benchmark_lines("top95.txt", 3)
+NO_SOLUTION = "12345678." + "........9" + "." * 63
+
+
+def test_random_weights_still_give_only_verified_answers():
+    task = get_task("sudoku")
+    puzzles = [task.parse(line) for line in HARD]
+    answers = search_batch(numpy_copy(tiny_model()), task, puzzles, Decoding(depth=2))
+    assert all(answer.solved and task.check(puzzle, answer.answer) for puzzle, answer in zip(puzzles, answers))
+    assert all(answer.nodes > 0 and answer.forward_passes > 0 for answer in answers)  # hard: branching needed
+    assert all(answer.forward_passes % 2 == 0 for answer in answers)  # whole model calls at depth 2
+
+
+def test_the_model_orders_the_choices():
+    task = get_task("sudoku")
+    puzzle = task.parse(HARD[0])
+    solution = task.exact_answer(puzzle)
+    told = np.zeros((81, 10), dtype=np.float32)  # a model that knows the answer
+    told[np.arange(81), [int(ch) for ch in solution]] = 1
+    trace = Trace()
+    search = task.search(puzzle, trace)
+    state = next(search)
+    try:
+        while True:
+            state = search.send(told)
+    except StopIteration as stop:
+        assert "".join(map(str, stop.value)) == solution
+    assert trace.backtracks == 0 and state is not None  # never a wrong turn
+
+
+def test_exhausted_search_reports_no_solution_and_the_budget_bounds_a_search(tiny_weights, tiny_countdown_weights):
+    result = runner.invoke(app, ["solve", "sudoku", "--weights", str(tiny_weights), "--format", "jsonl", NO_SOLUTION])
+    record = json.loads(result.stdout)
+    assert result.exit_code == 1 and record["reason"] == "no solution" and not record["solved"]
+    assert "line 1: not solved: the puzzle has no solution" in result.stderr
+    counted = runner.invoke(
+        app,
+        [
+            "solve",
+            "countdown",
+            "--weights",
+            str(tiny_countdown_weights),
+            "--format",
+            "jsonl",
+            "1,1,1,50",
+            "86,28,13,31,96",
+        ],
+    )  # noqa: E501
+    unsolvable, solvable = map(json.loads, counted.stdout.splitlines())
+    assert unsolvable["reason"] == "no solution" and solvable["solved"] and "backtracks" in solvable
+    tight = runner.invoke(
+        app, ["solve", "sudoku", "--weights", str(tiny_weights), "--format", "jsonl", "--budget", "4", HARD[0]]
+    )  # noqa: E501
+    record = json.loads(tight.stdout)
+    assert tight.exit_code == 1 and not record["solved"] and record["forward_passes"] == 4
+    assert len(record["solution"]) == 81 and "line 1: not solved: a solution exists" in tight.stderr
+
+
+def test_rules_alone_also_solve_and_count_their_nodes():
+    task = get_task("countdown")
+    problems = [task.parse(line) for line in ("86,28,13,31,96", benchmark_lines("../countdown/cd5_test.jsonl", 1)[0])]
+    answers = search_batch(None, task, problems, Decoding(depth=3, uniform=True))
+    assert all(answer.solved for answer in answers) and all(
+        answer.nodes >= len(p.numbers) - 1 for p, answer in zip(problems, answers)
+    )
