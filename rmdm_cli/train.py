@@ -194,8 +194,8 @@ def _worker_example(step: int):
 
 class Batches:
     """Each step's training example, made in this process or, with `workers`, a few steps
-    ahead in worker processes: Countdown's exact solver needs about a second of one core for a
-    batch of 1,024, far longer than a GPU's optimizer step."""
+    ahead in worker processes: Countdown's exact solver can take longer over a batch than a
+    GPU's optimizer step (docs/training.md)."""
 
     def __init__(self, task: Task, config: TrainConfig, workers: int):
         self.config, self.ahead, self.mask_token = config, 2 * workers, task.mask_token
