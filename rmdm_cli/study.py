@@ -94,9 +94,8 @@ def measure_cells(directory: Path, task_name: str, count: int, say: Callable[[st
     from rmdm_cli.tasks import get_task
 
     task = get_task(task_name)
-    puzzles = [
-        task.parse(text) for text in task.generate(count, EVAL_SEED, task.GenerateOptions(**EVAL_SETS.get(task_name, {})))
-    ]
+    options = task.GenerateOptions(**EVAL_SETS.get(task_name, {}))
+    puzzles = [task.parse(text) for text in task.generate(count, EVAL_SEED, options)]
     full_steps = max(task.encode(puzzle).count(task.mask_token) for puzzle in puzzles)  # one token per step
     steps_list = [full_steps // 8, full_steps // 4, full_steps // 2, full_steps]
     rows = []
