@@ -297,7 +297,8 @@ def train(
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         step, seconds = state["step"], state["seconds"]
-    batches = Batches(task, config, workers)
+    finished = progress(config, step, seconds) >= 1  # a finished run is only written out again: no data to make
+    batches = None if finished else Batches(task, config, workers)
     step_loss = LossOfShare(model, world)
     if world > 1:
         step_loss = torch.nn.parallel.DistributedDataParallel(step_loss)
@@ -345,8 +346,10 @@ def train(
         save_state()  # Ctrl-C keeps the progress: the same command resumes from here
         raise
     finally:
-        batches.close()
+        if batches:
+            batches.close()
     model.eval()
+    recipe = task.training_data(config.data_options(task), config.seed).recipe
     metadata = {
         "train_config": asdict(config),
         "steps": step,
@@ -355,7 +358,7 @@ def train(
         "threads": torch.get_num_threads(),
         "ranks": world,
         "device": torch.cuda.get_device_name(device) if torch.device(device).type == "cuda" else "cpu",
-        "data": f"{batches.data.recipe}; per-example mask ratio U({config.mask_min}, {config.mask_max})",
+        "data": f"{recipe}; per-example mask ratio U({config.mask_min}, {config.mask_max})",
     }
     return model, metadata
 
