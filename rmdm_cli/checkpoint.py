@@ -96,16 +96,22 @@ def upgrade_layout(config: dict, tensors: dict, spec) -> None:
     layout = config.pop("layout", None)
     if layout == "sudoku":
         config["position_groups"] = spec.position_groups
+    elif layout == "sequence":
+        config["position_groups"] = [list(range(config["seq_len"])), *config.get("position_groups", [])]
+    rename_layout_tensors(tensors)
+
+
+def rename_layout_tensors(tensors: dict) -> None:
+    """Tensor names from before position groups, as they are now (in place; also for the model
+    in a resumable training state)."""
+    if "row_embedding.weight" in tensors:
         renames = {
             f"{name}_embedding.weight": f"group_embeddings.{index}.weight"
             for index, name in enumerate(("row", "col", "box"))
         }
-    elif layout == "sequence":
-        groups = config.get("position_groups", [])
-        config["position_groups"] = [list(range(config["seq_len"])), *groups]
-        renames = {
-            f"group_embeddings.{index}.weight": f"group_embeddings.{index + 1}.weight" for index in range(len(groups))
-        }
+    elif "position_embedding.weight" in tensors:
+        groups = sorted(name for name in tensors if name.startswith("group_embeddings."))
+        renames = {name: f"group_embeddings.{int(name.split('.')[1]) + 1}.weight" for name in groups}
         renames["position_embedding.weight"] = "group_embeddings.0.weight"
     else:
         return

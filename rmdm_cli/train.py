@@ -294,6 +294,9 @@ def train(
             config, task
         ):  # fields added since then take their defaults
             raise UsageError(f"{state_path} was written by a different training config; delete it or match the config")
+        from rmdm_cli.checkpoint import rename_layout_tensors
+
+        rename_layout_tensors(state["model"])  # a state saved before position groups
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         step, seconds = state["step"], state["seconds"]
