@@ -108,7 +108,7 @@ Depth = Annotated[
     typer.Option(min=1, help="Recursion depth: block-stack applications per step (default: from the weights)."),
 ]
 Steps = Annotated[
-    int | None, typer.Option(min=1, help="Denoising steps, rounds of committing (default: from the weights).")
+    int | None, typer.Option(min=1, help="Sampler: denoising steps, rounds of committing (default: from the weights).")
 ]
 Device = Annotated[DeviceChoice, typer.Option(help="Where to run the model.")]
 Weights = Annotated[
@@ -120,14 +120,16 @@ Weights = Annotated[
 ]
 Order = Annotated[
     OrderChoice,
-    typer.Option(help="Which masked cells a step commits first (experimental: every other order measured worse)."),
+    typer.Option(
+        help="Sampler: which masked cells a step commits first (experimental: every other order measured worse)."
+    ),
 ]
 Threshold = Annotated[
     float | None,
     typer.Option(
         min=0.0,
         max=1.0,
-        help="Adaptive steps: also commit every cell whose confidence reaches this; --steps stays the upper bound.",
+        help="Sampler: adaptive steps, also commit every cell this confident; --steps stays the upper bound.",
         show_default=False,
     ),
 ]
@@ -136,7 +138,7 @@ AdaptiveDepth = Annotated[
     typer.Option(
         "--adaptive-depth",
         help=(
-            "Adaptive depth: stop recursing in a step once the "
+            "Sampler: adaptive depth, stop recursing in a step once the "
             "predictions stop changing; --depth stays the upper bound."
         ),
     ),
@@ -146,7 +148,7 @@ GiveUp = Annotated[
     typer.Option(
         "--give-up",
         help=(
-            "Stop a puzzle once what it has committed breaks a rule (its answer "
+            "Sampler: stop a puzzle once what it has committed breaks a rule (its answer "
             "cannot end right), filling the rest with the current predictions."
         ),
     ),
@@ -168,7 +170,7 @@ Retries = Annotated[
     typer.Option(
         min=0,
         help=(
-            "Verified retries: re-run a puzzle the checker rejects with a "
+            "Sampler: verified retries, re-run a puzzle the checker rejects with a "
             "sampled commit order and a new seed, up to this many times."
         ),
     ),

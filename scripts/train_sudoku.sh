@@ -3,7 +3,9 @@
 # continuations, each from the previous weights with a new data seed and a lower learning
 # rate (the sixth written as the mean of its trained and its starting weights), then one on
 # unique targets: generated minimal puzzles with a random share of their blanks given back.
-# About 12.5 hours on one CPU core; every run resumes where it stopped if the script is run again.
+# About 12.5 CPU-hours, run on two torchrun ranks (docs/training.md: the fastest way to use this
+# machine's two cores; the weights are the ones one process would train); every run resumes
+# where it stopped if the script is run again.
 # Batches are seeded per step now; the shipped weights' first five runs drew from one running
 # generator, so a rerun sees statistically equal, not identical, batches (docs/training.md).
 set -euo pipefail
@@ -11,7 +13,7 @@ cd "$(dirname "$0")/.."
 common=(--depth 4 --grad-iterations 4 --threads 1 --eval-count 300)
 step() {  # step OUT ARGS...: train into runs/OUT.safetensors unless it is there already
     local out="runs/$1.safetensors"; shift
-    [[ -e "$out" ]] || rmdm train sudoku "${common[@]}" --out "$out" "$@"
+    [[ -e "$out" ]] || torchrun --standalone --nproc_per_node=2 -m rmdm_cli train sudoku "${common[@]}" --out "$out" "$@"
 }
 step sudoku-base --train-steps 2200
 previous=sudoku-base
