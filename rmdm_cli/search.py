@@ -6,14 +6,14 @@ the tokens of a state it wants the model's view of and receives the model's prob
 answer tokens once they pass the checker (None when the whole space is exhausted: the puzzle
 has no solution). The driver here batches every open puzzle's request into one forward pass,
 so many searches share the model, and stops a search at its budget of forward passes (block
-applications, as the sampler counts them), answering its deepest state as not solved.
+applications, as the sampler counts them), answering its last state as not solved.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,7 +34,6 @@ class Trace:
     probs: Any = None  # the model's probabilities for it (T, V)
     nodes: int = 0  # commitments tried
     backtracks: int = 0  # commitments undone after a dead end
-    extra: dict = field(default_factory=dict)
 
 
 def uniform_probs(tokens: np.ndarray, vocab_size: int, mask_token: int) -> np.ndarray:

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from rmdm_cli.cli import app
 
 runner = CliRunner()
+TINY_TRAINING = "train sudoku --width 16 --heads 2 --layers 1 --depth 1 --batch-size 2 --pool-size 4".split()
 EASY = benchmark_lines("easy50.txt", 3)
 
 
@@ -409,20 +410,7 @@ def test_train_with_a_time_budget_and_a_data_worker_writes_its_cost(tmp_path):
     result = runner.invoke(
         app,
         [
-            "train",
-            "sudoku",
-            "--width",
-            "16",
-            "--heads",
-            "2",
-            "--layers",
-            "1",
-            "--depth",
-            "1",
-            "--batch-size",
-            "2",
-            "--pool-size",
-            "4",
+            *TINY_TRAINING,
             "--train-steps",
             "100000",
             "--minutes",
@@ -491,20 +479,7 @@ def test_default_training_never_overwrites_weights(tmp_path, monkeypatch):
     shipped = {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in (ROOT / "weights").glob("*.safetensors")}
     monkeypatch.chdir(tmp_path)
     tiny = [
-        "train",
-        "sudoku",
-        "--width",
-        "16",
-        "--heads",
-        "2",
-        "--layers",
-        "1",
-        "--depth",
-        "1",
-        "--batch-size",
-        "2",
-        "--pool-size",
-        "4",
+        *TINY_TRAINING,
         "--train-steps",
         "1",
         "--eval-count",
