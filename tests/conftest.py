@@ -37,7 +37,7 @@ def numpy_copy(model: RecursiveDenoiser) -> NumpyDenoiser:
     return NumpyDenoiser(model.config, {name: tensor.numpy() for name, tensor in model.state_dict().items()})
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def tiny_weights(tmp_path_factory) -> Path:
     """A random-weight Sudoku checkpoint: exercises every code path, solves nothing."""
     path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
@@ -45,7 +45,7 @@ def tiny_weights(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def tiny_countdown_weights(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("weights") / "tiny-countdown.safetensors"
     save_weights(
