@@ -69,6 +69,14 @@ def denoise(
     return logits, used
 
 
+def probabilities(logits: np.ndarray, mask_token: int) -> np.ndarray:
+    """Softmax over the vocabulary (in place of `logits`), the mask token never predicted."""
+    logits[..., mask_token] = -np.inf
+    probs = np.exp(logits - logits.max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)
+    return probs
+
+
 def unmask(
     model: Denoiser,
     tokens: np.ndarray,
@@ -102,9 +110,7 @@ def unmask(
             break
         open_active = is_open[active]
         logits, used = denoise(model, tokens[active], open_active, depth, adaptive_depth)  # (A, T, V), (A,)
-        logits[..., mask_token] = -np.inf
-        probs = np.exp(logits - logits.max(-1, keepdims=True))
-        probs /= probs.sum(-1, keepdims=True)
+        probs = probabilities(logits, mask_token)
         prediction = probs.argmax(-1)  # (A, T)
         ranked = np.sort(probs, -1)
         best_prob = ranked[..., -1]

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from rmdm_cli.sampler import denoise, probabilities
 from rmdm_cli.solving import Answer, Decoding
 from rmdm_cli.tasks import Task
 
@@ -40,14 +41,6 @@ def uniform_probs(tokens: np.ndarray, vocab_size: int, mask_token: int) -> np.nd
     """Predictions that know nothing: the search is then guided by the rules alone."""
     probs = np.ones((*tokens.shape, vocab_size), dtype=np.float32)
     probs[..., mask_token] = 0
-    return probs / probs.sum(-1, keepdims=True)
-
-
-def model_probs(model, tokens: np.ndarray, depth: int) -> np.ndarray:
-    x, h = model.start(tokens)
-    logits = model.advance(x, h, None, depth)
-    logits[..., model.config.mask_token] = -np.inf
-    probs = np.exp(logits - logits.max(-1, keepdims=True))
     return probs / probs.sum(-1, keepdims=True)
 
 
@@ -89,7 +82,8 @@ def search_batch(
         if decoding.uniform:
             probs = uniform_probs(tokens, task.vocab_size, task.mask_token)
         else:
-            probs = model_probs(model, tokens, decoding.depth)
+            logits, _ = denoise(model, tokens, None, decoding.depth, adaptive_depth=False)
+            probs = probabilities(logits, task.mask_token)
         for index, row in zip(order, probs):
             passes[index] += decoding.depth
             traces[index].probs = row
