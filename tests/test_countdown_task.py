@@ -19,6 +19,7 @@ from rmdm_cli.tasks.countdown import (
     answer_error,
     apply,
     benchmark_targets,
+    can_reach,
     check_answer,
     encode_solution,
     parse_problem,
@@ -114,6 +115,16 @@ def test_solver_pruning_keeps_the_first_answer():
     for _ in range(300):
         numbers, target = [rng.randint(1, 99) for _ in range(rng.randint(3, 5))], rng.randint(10, 100)
         assert solve_exact(numbers, target) == first_answer_without_pruning(numbers, target)
+
+
+def test_reachability_agrees_with_the_exact_solver():
+    # Training problems are kept when can_reach says so; it must say what the search finds,
+    # also where zero, equal numbers or the inference range (up to 999) come in.
+    rng = random.Random(4)
+    for high, targets in ((99, (10, 100)), (999, (1, 999)), (6, (1, 30))):
+        for _ in range(300):
+            numbers, target = [rng.randint(1, high) for _ in range(rng.randint(3, 5))], rng.randint(*targets)
+            assert can_reach(numbers, target) == (solve_exact(numbers, target) is not None), (numbers, target)
 
 
 def test_benchmark_answers_pass_the_checker():

@@ -165,6 +165,47 @@ def solve_exact(
     return search(list(numbers))
 
 
+def results(values: set[int], others: set[int]) -> set[int]:
+    """Every value one equation makes from a value of each set, under the rules (at most MAX_VALUE)."""
+    made = set()
+    for x in values:
+        for y in others:
+            a, b = (x, y) if x >= y else (y, x)
+            made.update((a + b, a - b, a * b))
+            if b and a % b == 0:
+                made.add(a // b)
+    return {value for value in made if value <= MAX_VALUE}
+
+
+def can_reach(numbers: Sequence[int], target: int) -> bool:
+    """Whether any answer exists, as `solve_exact` would find one, about ten times faster where
+    none does: the values each subset of the numbers can make, built up from smaller subsets,
+    and for the whole set only the membership tests an equation ending in the target needs."""
+    whole = (1 << len(numbers)) - 1
+    made = {1 << index: {number} for index, number in enumerate(numbers)}
+    for subset in sorted(range(1, whole), key=int.bit_count):
+        if subset not in made:
+            made[subset] = set()
+            part = (subset - 1) & subset
+            while part:
+                if part > subset ^ part:  # each split once
+                    made[subset] |= results(made[part], made[subset ^ part])
+                part = (part - 1) & subset
+    part = (whole - 1) & whole
+    while part:
+        if part > whole ^ part:
+            xs, ys = sorted((made[part], made[whole ^ part]), key=len)
+            for x in xs:  # is there y in ys with x op y = target?
+                if target - x in ys or x - target in ys or x + target in ys:
+                    return True
+                if x and ((target % x == 0 and target // x in ys) or (x % target == 0 and x // target in ys)):
+                    return True
+                if x and x * target in ys:
+                    return True
+        part = (part - 1) & whole
+    return False
+
+
 class Problem(tuple):
     """(numbers, target)."""
 
@@ -347,9 +388,8 @@ def random_example(rng: random.Random, count: int, excluded: frozenset[int]) -> 
     while True:
         numbers = [rng.randint(*TRAIN_NUMBERS) for _ in range(count)]
         target = rng.choice(targets)
-        equations = solve_exact(numbers, target)
-        if equations is not None:
-            return Problem((tuple(numbers), target)), equations
+        if can_reach(numbers, target):
+            return Problem((tuple(numbers), target)), solve_exact(numbers, target)
 
 
 @dataclass(frozen=True)
@@ -502,7 +542,7 @@ class Countdown(Task):
         return None if equations is None else ",".join(equations)
 
     def solvable(self, problem: Problem) -> bool:
-        return solve_exact(problem.numbers, problem.target) is not None
+        return can_reach(problem.numbers, problem.target)
 
     def beyond_training(self, problem: Problem) -> str | None:
         outside = [
