@@ -47,6 +47,7 @@ class TrainConfig:
     weight_decay: float = 0.05  # AdamW weight decay
     mask_min: float = 0.1  # lowest per-example mask ratio
     mask_max: float = 0.85  # highest per-example mask ratio
+    hard_tokens: float = 0.0  # each masked token's loss weighted by (1 - p(its target))^this, toward hard tokens (0: equal)
     data: dict = field(default_factory=dict)  # the task's DataOptions fields (others take their defaults)
     seed: int = 0  # seeds the data pool, the batches and the initial weights
     threads: int = 0  # torch CPU threads; 0 = torch's default
@@ -110,10 +111,19 @@ def mask_batch(
 
 
 def supervised_loss(
-    model: RecursiveDenoiser, inputs, targets, masked, depth: int, grad_iterations: int, normalizer: float | None = None
+    model: RecursiveDenoiser,
+    inputs,
+    targets,
+    masked,
+    depth: int,
+    grad_iterations: int,
+    normalizer: float | None = None,
+    hard_tokens: float = 0.0,
 ) -> torch.Tensor:
     """Masked cross-entropy over the last `grad_iterations` recursion iterations, averaged over
-    them; summed over the masked tokens and divided by `normalizer` (default: their count, a mean)."""
+    them; summed over the masked tokens and divided by `normalizer` (default: their count, a mean).
+    With `hard_tokens` > 0 a token's loss counts (1 - p)^hard_tokens times, p the probability the
+    model gives its target (held constant): the tokens the model already gets right weigh less."""
     normalizer = normalizer or max(1, int(masked.sum()))
     x = model.embed(inputs)  # (B, T, D)
     h = model.initial_state(x)
@@ -125,7 +135,10 @@ def supervised_loss(
     for _ in range(depth - free):
         h = model.recurse(x, h, 1)
         logits = model.logits(h)[masked]  # (M, V)
-        loss = loss + F.cross_entropy(logits, targets[masked], reduction="sum") / normalizer
+        token_loss = F.cross_entropy(logits, targets[masked], reduction="none")  # (M,)
+        if hard_tokens:
+            token_loss = token_loss * (1 - torch.exp(-token_loss.detach())) ** hard_tokens
+        loss = loss + token_loss.sum() / normalizer
     return loss / (depth - free)
 
 
@@ -138,9 +151,16 @@ class LossOfShare(torch.nn.Module):
         super().__init__()
         self.model, self.world = model, world
 
-    def forward(self, inputs, targets, masked, depth: int, grad_iterations: int, masked_in_batch: int):
+    def forward(self, inputs, targets, masked, depth: int, config: TrainConfig, masked_in_batch: int):
         return supervised_loss(
-            self.model, inputs, targets, masked, depth, grad_iterations, masked_in_batch / self.world
+            self.model,
+            inputs,
+            targets,
+            masked,
+            depth,
+            config.grad_iterations,
+            masked_in_batch / self.world,
+            config.hard_tokens,
         )
 
 
@@ -250,7 +270,7 @@ def optimizer_step(
         tensor[rank::world].to(device, non_blocking=True) for tensor in (inputs, targets, masked)
     )
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-        loss = step_loss(inputs, targets, masked, depth, config.grad_iterations, masked_in_batch)
+        loss = step_loss(inputs, targets, masked, depth, config, masked_in_batch)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(inner.model.parameters(), 1.0)

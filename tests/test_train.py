@@ -3,7 +3,7 @@
 import torch
 
 from rmdm_cli.tasks import get_task
-from rmdm_cli.train import Batches, TrainConfig, learning_rate, total_cost, train, training_example
+from rmdm_cli.train import Batches, TrainConfig, learning_rate, supervised_loss, total_cost, train, training_example
 
 
 def test_learning_rate_warms_up_then_decays_by_steps_or_by_time():
@@ -23,6 +23,23 @@ def test_a_time_budget_ends_the_run_before_its_steps(tmp_path):
     _, metadata = train(get_task("sudoku"), config, tmp_path / "state.pt")
     assert 0 < metadata["steps"] < 100_000 and 1.2 <= metadata["train_seconds"] < 10
     assert metadata["device"] == "cpu"
+
+
+def test_hard_tokens_weigh_each_token_loss_by_what_the_model_misses():
+    from rmdm_cli.model import RecursiveDenoiser
+
+    task = get_task("countdown")
+    config = TrainConfig(width=16, heads=2, n_layers=1, depth=2, grad_iterations=1, batch_size=4)
+    torch.manual_seed(0)
+    model = RecursiveDenoiser(config.model_config(task))
+    inputs, targets, masked, _ = training_example(
+        task.training_data(config.data_options(task), 0), task.mask_token, config, 0
+    )
+    with torch.no_grad():
+        p = torch.softmax(model(inputs), -1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)[masked]
+        for power in (0.0, 1.0, 2.0):
+            expected = (-torch.log(p) * (1 - p) ** power).mean()
+            assert torch.allclose(supervised_loss(model, inputs, targets, masked, 2, 1, hard_tokens=power), expected)
 
 
 def test_worker_processes_make_the_same_batches_as_the_training_process():
