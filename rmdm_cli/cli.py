@@ -442,9 +442,18 @@ def make_train(task_name: str):
         hard_tokens: Annotated[
             float,
             typer.Option(
-                min=0, help="Weight each masked token's loss by (1 - p(its answer))^this, toward hard tokens (0: equal)."
+                min=0,
+                help="Weight each masked token's loss by (1 - p(its answer))^this, toward hard tokens (0: equal).",
             ),
         ] = 0.0,
+        carry_steps: Annotated[
+            int,
+            typer.Option(
+                min=1,
+                help="Denoising steps unrolled per example, each starting from the hidden state the last one ended in;"
+                " above 1 the model carries its state across steps at inference too (1: every step from zeros).",
+            ),
+        ] = 1,
         seed: Annotated[int, typer.Option(help="Seed for data, batches and initial weights.")] = 0,
         threads: Annotated[int, typer.Option(min=0, help="CPU threads (0: torch's default).")] = 0,
         device: Device = DeviceChoice.auto,
@@ -471,7 +480,8 @@ def make_train(task_name: str):
         init_from: Annotated[
             Path | None,
             typer.Option(
-                help="Start from these weights instead of random ones (same architecture; depth may differ).",
+                help="Start from these weights instead of random ones (same architecture; depth and"
+                " --carry-steps may differ).",
                 show_default=False,
             ),
         ] = None,
@@ -501,6 +511,7 @@ def make_train(task_name: str):
             mask_min=mask_min,
             mask_max=mask_max,
             hard_tokens=hard_tokens,
+            carry_steps=carry_steps,
             data=options,
             seed=seed,
             threads=threads,

@@ -19,6 +19,9 @@ class ModelConfig:
     reinject: bool = (
         True  # re-add the input embedding before every iteration (False: once, before the first; the study's ablation)
     )
+    # A denoising step starts from the hidden state the previous one ended in (False: from
+    # zeros, the paper's model).
+    carry_state: bool = False
     # How positions are embedded, from the task: one learned table per group, each group a
     # tuple of seq_len ids (a Sudoku cell's row, column and box; a Countdown token's position,
     # digit place and field), summed into every token's embedding. Positions with the same id

@@ -2,8 +2,10 @@
 
 Each of `steps` rounds runs one forward pass at `depth` over the puzzles still open, then
 commits the most confident masked tokens, so many that every token is committed after `steps`
-rounds. Givens (tokens that start unmasked) are never changed. Puzzles that are fully
-committed leave the batch, so no work is spent on them.
+rounds. A round's recursion starts from the model's initial state, or, for a model trained
+with `carry_state`, from the hidden state the puzzle's previous round ended in. Givens
+(tokens that start unmasked) are never changed. Puzzles that are fully committed leave the
+batch, so no work is spent on them.
 
 Two adaptive options spend forward passes only where they change the answer: `threshold`
 commits every token at least that confident in the same round (fewer rounds), and
@@ -45,18 +47,19 @@ class SamplerState:
 
 
 def denoise(
-    model: Denoiser, tokens: np.ndarray, is_open: np.ndarray, depth: int, adaptive_depth: bool
+    model: Denoiser, x: Any, h: Any, rows: np.ndarray, is_open: np.ndarray, depth: int, adaptive_depth: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Logits (A, T, V) after up to `depth` iterations, and the iterations each row used (A,)."""
-    x, h = model.start(tokens)
+    """Logits (A, T, V) of `rows` (A,) of a batch with input embedding x and hidden state h
+    after up to `depth` more iterations (h's rows updated in place), and the iterations each
+    row used (A,). `is_open` (A, T): the rows' masked tokens."""
     if not adaptive_depth:
-        return model.advance(x, h, None, depth), np.full(len(tokens), depth)
-    logits = np.empty((*tokens.shape, model.config.vocab_size), dtype=np.float32)
-    used = np.zeros(len(tokens), dtype=np.int64)
-    running = np.arange(len(tokens))  # rows still recursing
+        return model.advance(x, h, rows, depth), np.full(len(rows), depth)
+    logits = np.empty((*is_open.shape, model.config.vocab_size), dtype=np.float32)
+    used = np.zeros(len(rows), dtype=np.int64)
+    running = np.arange(len(rows))  # positions in `rows` still recursing
     previous = None  # (R, T) argmax after the previous iteration, for the running rows
     for _ in range(depth):
-        out = model.advance(x, h, running, 1)  # (R, T, V)
+        out = model.advance(x, h, rows[running], 1)  # (R, T, V)
         logits[running] = out
         used[running] += 1
         guess = out.argmax(-1)
@@ -104,12 +107,16 @@ def unmask(
     is_open = tokens == mask_token
     confidence = np.where(is_open, 0.0, 1.0).astype(np.float32)
     forward_passes = np.zeros(len(tokens), dtype=np.int64)
+    carried = None  # (B, T, D) the state each puzzle's last round ended in, with carry_state
     for step in range(steps):
         active = np.flatnonzero(is_open.any(1))  # (A,) puzzles with open tokens
         if active.size == 0:
             break
         open_active = is_open[active]
-        logits, used = denoise(model, tokens[active], open_active, depth, adaptive_depth)  # (A, T, V), (A,)
+        x, h = model.start(tokens)  # every round embeds the tokens as committed so far
+        if model.config.carry_state:
+            h = carried = h if carried is None else carried
+        logits, used = denoise(model, x, h, active, open_active, depth, adaptive_depth)  # (A, T, V), (A,)
         probs = probabilities(logits, mask_token)
         prediction = probs.argmax(-1)  # (A, T)
         ranked = np.sort(probs, -1)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from rmdm_cli.sampler import denoise, probabilities
+from rmdm_cli.sampler import probabilities
 from rmdm_cli.solving import Answer, Decoding
 from rmdm_cli.tasks import Task
 
@@ -82,7 +82,7 @@ def search_batch(
         if decoding.uniform:
             probs = uniform_probs(tokens, task.vocab_size, task.mask_token)
         else:
-            logits, _ = denoise(model, tokens, None, decoding.depth, adaptive_depth=False)
+            logits = model.advance(*model.start(tokens), None, decoding.depth)  # every node from the initial state
             probs = probabilities(logits, task.mask_token)
         for index, row in zip(order, probs):
             passes[index] += decoding.depth

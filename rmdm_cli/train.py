@@ -47,7 +47,8 @@ class TrainConfig:
     weight_decay: float = 0.05  # AdamW weight decay
     mask_min: float = 0.1  # lowest per-example mask ratio
     mask_max: float = 0.85  # highest per-example mask ratio
-    hard_tokens: float = 0.0  # each masked token's loss weighted by (1 - p(its target))^this, toward hard tokens (0: equal)
+    hard_tokens: float = 0.0  # each masked token's loss weighted by (1 - p(its target))^this (0: all equal)
+    carry_steps: int = 1  # denoising steps per example, each from the state the last ended in (1: each from zeros)
     data: dict = field(default_factory=dict)  # the task's DataOptions fields (others take their defaults)
     seed: int = 0  # seeds the data pool, the batches and the initial weights
     threads: int = 0  # torch CPU threads; 0 = torch's default
@@ -63,6 +64,7 @@ class TrainConfig:
             depth=self.depth,
             mask_token=task.mask_token,
             reinject=self.reinject,
+            carry_state=self.carry_steps > 1,
         )
 
     @classmethod
@@ -119,27 +121,40 @@ def supervised_loss(
     grad_iterations: int,
     normalizer: float | None = None,
     hard_tokens: float = 0.0,
+    carry_steps: int = 1,
 ) -> torch.Tensor:
     """Masked cross-entropy over the last `grad_iterations` recursion iterations, averaged over
     them; summed over the masked tokens and divided by `normalizer` (default: their count, a mean).
     With `hard_tokens` > 0 a token's loss counts (1 - p)^hard_tokens times, p the probability the
-    model gives its target (held constant): the tokens the model already gets right weigh less."""
+    model gives its target (held constant): the tokens the model already gets right weigh less.
+
+    With `carry_steps` > 1, that many denoising steps per example, averaged: each starts from the
+    hidden state the previous one ended in (detached, so the cost per step stays that of one),
+    after its most confident masked token got its right value, as the sampler commits one
+    token a round."""
     normalizer = normalizer or max(1, int(masked.sum()))
-    x = model.embed(inputs)  # (B, T, D)
-    h = model.initial_state(x)
     free = depth - min(grad_iterations, depth)
-    if free:
-        with torch.no_grad():
-            h = model.recurse(x, h, free)
-    loss = x.new_zeros(())
-    for _ in range(depth - free):
-        h = model.recurse(x, h, 1)
-        logits = model.logits(h)[masked]  # (M, V)
-        token_loss = F.cross_entropy(logits, targets[masked], reduction="none")  # (M,)
-        if hard_tokens:
-            token_loss = token_loss * (1 - torch.exp(-token_loss.detach())) ** hard_tokens
-        loss = loss + token_loss.sum() / normalizer
-    return loss / (depth - free)
+    h = None
+    loss = inputs.new_zeros((), dtype=torch.float32)
+    for step in range(carry_steps):
+        x = model.embed(inputs)  # (B, T, D)
+        h = model.initial_state(x) if h is None else h.detach()
+        if free:
+            with torch.no_grad():
+                h = model.recurse(x, h, free)
+        for _ in range(depth - free):
+            h = model.recurse(x, h, 1)
+            logits = model.logits(h)  # (B, T, V)
+            token_loss = F.cross_entropy(logits[masked], targets[masked], reduction="none")  # (M,)
+            if hard_tokens:
+                token_loss = token_loss * (1 - torch.exp(-token_loss.detach())) ** hard_tokens
+            loss = loss + token_loss.sum() / normalizer
+        if step + 1 < carry_steps:
+            with torch.no_grad():
+                confidence = logits.detach().max(-1).values.masked_fill(~masked, float("-inf"))  # (B, T)
+                reveal = F.one_hot(confidence.argmax(1), masked.shape[1]).bool() & masked
+                inputs, masked = torch.where(reveal, targets, inputs), masked & ~reveal
+    return loss / (carry_steps * (depth - free))
 
 
 class LossOfShare(torch.nn.Module):
@@ -161,6 +176,7 @@ class LossOfShare(torch.nn.Module):
             config.grad_iterations,
             masked_in_batch / self.world,
             config.hard_tokens,
+            config.carry_steps,
         )
 
 
@@ -302,7 +318,7 @@ def train(
     torch.manual_seed(config.seed)
     model = RecursiveDenoiser(config.model_config(task))
     if init is not None:
-        if replace(init.config, depth=config.depth) != model.config:
+        if replace(init.config, depth=config.depth, carry_state=model.config.carry_state) != model.config:
             raise UsageError(f"the initial weights have config {init.config}, this training needs {model.config}")
         model.load_state_dict(init.state_dict())
     model.to(device)

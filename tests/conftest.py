@@ -16,7 +16,7 @@ def benchmark_lines(name: str, count: int) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")][:count]
 
 
-def tiny_model(seed: int = 0, depth: int = 2, task: str = "sudoku") -> RecursiveDenoiser:
+def tiny_model(seed: int = 0, depth: int = 2, task: str = "sudoku", carry_state: bool = False) -> RecursiveDenoiser:
     from rmdm_cli.tasks import get_task
 
     spec = get_task(task)
@@ -29,6 +29,7 @@ def tiny_model(seed: int = 0, depth: int = 2, task: str = "sudoku") -> Recursive
         heads=2,
         n_layers=1,
         depth=depth,
+        carry_state=carry_state,
     )
     return RecursiveDenoiser(config).eval()
 

@@ -32,6 +32,43 @@ def test_commits_everything_within_steps_and_keeps_givens(steps, order, engine):
     assert np.array_equal(final.forward_passes, rounds * 2)
 
 
+def nonlinear_model(carry_state: bool):
+    """A tiny model whose blocks change its predictions: at the usual initial scale the hidden
+    state is nearly a multiple of the embedding, and the output norm hides where it started."""
+    model = tiny_model(carry_state=carry_state)
+    with torch.no_grad():
+        for parameter in model.blocks.parameters():
+            parameter.mul_(30)
+    return model
+
+
+@pytest.mark.parametrize("carry_state", [False, True])
+def test_each_round_starts_from_zeros_or_from_the_state_the_last_ended_in(carry_state, engine):
+    torch_model = nonlinear_model(carry_state)
+    final = list(unmask(engine(torch_model), PUZZLES, 3, depth=2))[-1].tokens
+    # the same three rounds written out: commit the most confident third, half, then the rest
+    tokens, h = torch.tensor(PUZZLES), None
+    with torch.no_grad():
+        for rounds_left in (3, 2, 1):
+            x = torch_model.embed(tokens)
+            h = torch_model.initial_state(x) if h is None or not carry_state else h
+            h = torch_model.recurse(x, h, 2)
+            logits = torch_model.logits(h)
+            logits[..., 0] = float("-inf")
+            confidence, prediction = logits.softmax(-1).max(-1)
+            is_open = tokens == 0
+            quota = (is_open.sum(1) + rounds_left - 1) // rounds_left
+            rank = (-confidence.masked_fill(~is_open, float("-inf"))).argsort(dim=1, stable=True).argsort(dim=1)
+            commit = (rank < quota[:, None]) & is_open
+            tokens = torch.where(commit, prediction, tokens)
+    assert np.array_equal(final, tokens.numpy())
+
+
+def test_a_carried_state_changes_the_answer():
+    tokens = [list(unmask(nonlinear_model(carry), PUZZLES, 3, depth=2))[-1].tokens for carry in (False, True)]
+    assert not np.array_equal(*tokens)
+
+
 def test_states_only_ever_commit(engine):
     model = engine(tiny_model())
     previous = PUZZLES
@@ -68,7 +105,9 @@ def test_threshold_commits_confident_cells_early(engine):
 def test_adaptive_depth_stops_early_with_the_logits_of_that_depth(engine):
     model = tiny_model(depth=2)
     is_open = PUZZLES == 0
-    logits, used = denoise(engine(model), PUZZLES, is_open, 12, adaptive_depth=True)
+    denoiser = engine(model)
+    x, h = denoiser.start(PUZZLES)
+    logits, used = denoise(denoiser, x, h, np.arange(len(PUZZLES)), is_open, 12, adaptive_depth=True)
     assert used.min() >= 2 and used.max() <= 12  # two iterations are needed to see stability
     with torch.no_grad():
         for row, depth in enumerate(used.tolist()):

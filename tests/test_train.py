@@ -42,6 +42,32 @@ def test_hard_tokens_weigh_each_token_loss_by_what_the_model_misses():
             assert torch.allclose(supervised_loss(model, inputs, targets, masked, 2, 1, hard_tokens=power), expected)
 
 
+def test_carried_steps_start_from_the_last_state_after_one_more_right_token():
+    from rmdm_cli.model import RecursiveDenoiser
+
+    task = get_task("sudoku")
+    config = TrainConfig(width=16, heads=2, n_layers=1, depth=2, batch_size=3, carry_steps=2, data={"pool_size": 3})
+    assert config.model_config(task).carry_state
+    torch.manual_seed(0)
+    model = RecursiveDenoiser(config.model_config(task))
+    inputs, targets, masked, _ = training_example(
+        task.training_data(config.data_options(task), 0), task.mask_token, config, 0
+    )
+    with torch.no_grad():
+        first = model.recurse(model.embed(inputs), model.initial_state(model.embed(inputs)), 2)
+        confidence = model.logits(first).max(-1).values.masked_fill(~masked, float("-inf"))
+        revealed = inputs.clone()
+        for row, cell in enumerate(confidence.argmax(1).tolist()):
+            revealed[row, cell] = targets[row, cell]
+        still = revealed == task.mask_token
+        second = model.recurse(model.embed(revealed), first, 2)
+        expected = (
+            torch.nn.functional.cross_entropy(model.logits(first)[masked], targets[masked], reduction="sum")
+            + torch.nn.functional.cross_entropy(model.logits(second)[still], targets[still], reduction="sum")
+        ) / (2 * masked.sum())
+        assert torch.allclose(supervised_loss(model, inputs, targets, masked, 2, 1, carry_steps=2), expected)
+
+
 def test_worker_processes_make_the_same_batches_as_the_training_process():
     config = TrainConfig(batch_size=3, train_steps=10, data={"pool_size": 6}, random_depth=True, seed=5)
     task = get_task("sudoku")
