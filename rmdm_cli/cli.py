@@ -439,13 +439,6 @@ def make_train(task_name: str):
         warmup_steps: Annotated[int, typer.Option(min=0, help="Linear learning-rate warmup steps.")] = 200,
         mask_min: Annotated[float, typer.Option(help="Lowest per-example mask ratio.")] = 0.1,
         mask_max: Annotated[float, typer.Option(help="Highest per-example mask ratio.")] = 0.85,
-        hard_tokens: Annotated[
-            float,
-            typer.Option(
-                min=0,
-                help="Weight each masked token's loss by (1 - p(its answer))^this, toward hard tokens (0: equal).",
-            ),
-        ] = 0.0,
         carry_steps: Annotated[
             int,
             typer.Option(
@@ -510,7 +503,6 @@ def make_train(task_name: str):
             warmup_steps=warmup_steps,
             mask_min=mask_min,
             mask_max=mask_max,
-            hard_tokens=hard_tokens,
             carry_steps=carry_steps,
             data=options,
             seed=seed,

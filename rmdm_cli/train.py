@@ -47,7 +47,6 @@ class TrainConfig:
     weight_decay: float = 0.05  # AdamW weight decay
     mask_min: float = 0.1  # lowest per-example mask ratio
     mask_max: float = 0.85  # highest per-example mask ratio
-    hard_tokens: float = 0.0  # each masked token's loss weighted by (1 - p(its target))^this (0: all equal)
     carry_steps: int = 1  # denoising steps per example, each from the state the last ended in (1: each from zeros)
     data: dict = field(default_factory=dict)  # the task's DataOptions fields (others take their defaults)
     seed: int = 0  # seeds the data pool, the batches and the initial weights
@@ -120,13 +119,10 @@ def supervised_loss(
     depth: int,
     grad_iterations: int,
     normalizer: float | None = None,
-    hard_tokens: float = 0.0,
     carry_steps: int = 1,
 ) -> torch.Tensor:
     """Masked cross-entropy over the last `grad_iterations` recursion iterations, averaged over
     them; summed over the masked tokens and divided by `normalizer` (default: their count, a mean).
-    With `hard_tokens` > 0 a token's loss counts (1 - p)^hard_tokens times, p the probability the
-    model gives its target (held constant): the tokens the model already gets right weigh less.
 
     With `carry_steps` > 1, that many denoising steps per example, averaged: each starts from the
     hidden state the previous one ended in (detached, so the cost per step stays that of one),
@@ -145,10 +141,7 @@ def supervised_loss(
         for _ in range(depth - free):
             h = model.recurse(x, h, 1)
             logits = model.logits(h)  # (B, T, V)
-            token_loss = F.cross_entropy(logits[masked], targets[masked], reduction="none")  # (M,)
-            if hard_tokens:
-                token_loss = token_loss * (1 - torch.exp(-token_loss.detach())) ** hard_tokens
-            loss = loss + token_loss.sum() / normalizer
+            loss = loss + F.cross_entropy(logits[masked], targets[masked], reduction="sum") / normalizer
         if step + 1 < carry_steps:
             with torch.no_grad():
                 confidence = logits.detach().max(-1).values.masked_fill(~masked, float("-inf"))  # (B, T)
@@ -175,8 +168,7 @@ class LossOfShare(torch.nn.Module):
             depth,
             config.grad_iterations,
             masked_in_batch / self.world,
-            config.hard_tokens,
-            config.carry_steps,
+            carry_steps=config.carry_steps,
         )
 
 

@@ -25,23 +25,6 @@ def test_a_time_budget_ends_the_run_before_its_steps(tmp_path):
     assert metadata["device"] == "cpu"
 
 
-def test_hard_tokens_weigh_each_token_loss_by_what_the_model_misses():
-    from rmdm_cli.model import RecursiveDenoiser
-
-    task = get_task("countdown")
-    config = TrainConfig(width=16, heads=2, n_layers=1, depth=2, grad_iterations=1, batch_size=4)
-    torch.manual_seed(0)
-    model = RecursiveDenoiser(config.model_config(task))
-    inputs, targets, masked, _ = training_example(
-        task.training_data(config.data_options(task), 0), task.mask_token, config, 0
-    )
-    with torch.no_grad():
-        p = torch.softmax(model(inputs), -1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)[masked]
-        for power in (0.0, 1.0, 2.0):
-            expected = (-torch.log(p) * (1 - p) ** power).mean()
-            assert torch.allclose(supervised_loss(model, inputs, targets, masked, 2, 1, hard_tokens=power), expected)
-
-
 def test_carried_steps_start_from_the_last_state_after_one_more_right_token():
     from rmdm_cli.model import RecursiveDenoiser
 
