@@ -168,7 +168,7 @@ class LossOfShare(torch.nn.Module):
             depth,
             config.grad_iterations,
             masked_in_batch / self.world,
-            carry_steps=config.carry_steps,
+            config.carry_steps,
         )
 
 
