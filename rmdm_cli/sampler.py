@@ -47,19 +47,19 @@ class SamplerState:
 
 
 def denoise(
-    model: Denoiser, x: Any, h: Any, rows: np.ndarray, is_open: np.ndarray, depth: int, adaptive_depth: bool
+    model: Denoiser, x: Any, h: Any, is_open: np.ndarray, depth: int, adaptive_depth: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Logits (A, T, V) of `rows` (A,) of a batch with input embedding x and hidden state h
-    after up to `depth` more iterations (h's rows updated in place), and the iterations each
-    row used (A,). `is_open` (A, T): the rows' masked tokens."""
+    """Logits (A, T, V) after up to `depth` more iterations from input embedding x and hidden
+    state h (updated in place), and the iterations each row used (A,). `is_open` (A, T): the
+    masked tokens."""
     if not adaptive_depth:
-        return model.advance(x, h, rows, depth), np.full(len(rows), depth)
+        return model.advance(x, h, None, depth), np.full(len(is_open), depth)
     logits = np.empty((*is_open.shape, model.config.vocab_size), dtype=np.float32)
-    used = np.zeros(len(rows), dtype=np.int64)
-    running = np.arange(len(rows))  # positions in `rows` still recursing
+    used = np.zeros(len(is_open), dtype=np.int64)
+    running = np.arange(len(is_open))  # rows still recursing
     previous = None  # (R, T) argmax after the previous iteration, for the running rows
     for _ in range(depth):
-        out = model.advance(x, h, rows[running], 1)  # (R, T, V)
+        out = model.advance(x, h, running, 1)  # (R, T, V)
         logits[running] = out
         used[running] += 1
         guess = out.argmax(-1)
@@ -107,16 +107,18 @@ def unmask(
     is_open = tokens == mask_token
     confidence = np.where(is_open, 0.0, 1.0).astype(np.float32)
     forward_passes = np.zeros(len(tokens), dtype=np.int64)
-    carried = None  # (B, T, D) the state each puzzle's last round ended in, with carry_state
+    carried, carried_rows = None, None  # with carry_state: the state the last round ended in, and its puzzles
     for step in range(steps):
         active = np.flatnonzero(is_open.any(1))  # (A,) puzzles with open tokens
         if active.size == 0:
             break
         open_active = is_open[active]
-        x, h = model.start(tokens)  # every round embeds the tokens as committed so far
+        x, h = model.start(tokens[active])
         if model.config.carry_state:
-            h = carried = h if carried is None else carried
-        logits, used = denoise(model, x, h, active, open_active, depth, adaptive_depth)  # (A, T, V), (A,)
+            if carried is not None:  # puzzles only ever leave the batch: keep the rows still open
+                h = carried[np.isin(carried_rows, active)]
+            carried, carried_rows = h, active
+        logits, used = denoise(model, x, h, open_active, depth, adaptive_depth)  # (A, T, V), (A,)
         probs = probabilities(logits, mask_token)
         prediction = probs.argmax(-1)  # (A, T)
         ranked = np.sort(probs, -1)
