@@ -426,6 +426,10 @@ def make_train(task_name: str):
         grad_iterations: Annotated[
             int, typer.Option(min=1, help="Loss on the last this many iterations; earlier ones run under no_grad.")
         ] = 1,
+        random_depth: Annotated[
+            bool,
+            typer.Option(help="Each step recurses a depth drawn from 1..--depth, so one model serves every depth."),
+        ] = False,
         batch_size: Annotated[int, typer.Option(min=1, help="Examples per optimizer step.")] = 128,
         train_steps: Annotated[int, typer.Option(min=1, help="Optimizer steps (at most, with --minutes).")] = 5000,
         minutes: Annotated[
@@ -496,6 +500,7 @@ def make_train(task_name: str):
             n_layers=n_layers,
             depth=depth,
             grad_iterations=grad_iterations,
+            random_depth=random_depth,
             batch_size=batch_size,
             train_steps=train_steps,
             minutes=minutes,
