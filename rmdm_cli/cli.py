@@ -451,6 +451,9 @@ def make_train(task_name: str):
                 " above 1 the model carries its state across steps at inference too (1: every step from zeros).",
             ),
         ] = 1,
+        peer_attention: Annotated[
+            bool, typer.Option(help="Each token attends only to its peers (Sudoku: its row, column and box).")
+        ] = False,
         seed: Annotated[int, typer.Option(help="Seed for data, batches and initial weights.")] = 0,
         threads: Annotated[int, typer.Option(min=0, help="CPU threads (0: torch's default).")] = 0,
         device: Device = DeviceChoice.auto,
@@ -477,8 +480,8 @@ def make_train(task_name: str):
         init_from: Annotated[
             Path | None,
             typer.Option(
-                help="Start from these weights instead of random ones (same architecture; depth and"
-                " --carry-steps may differ).",
+                help="Start from these weights instead of random ones (same architecture; depth,"
+                " --carry-steps and --peer-attention may differ).",
                 show_default=False,
             ),
         ] = None,
@@ -494,6 +497,8 @@ def make_train(task_name: str):
             get_task_class(task_name).DataOptions(**options)  # checked before training prints or makes anything
         except ValueError as error:
             raise fail(str(error)) from None
+        if peer_attention and not get_task_class(task_name).peer_groups:
+            raise fail(f"--peer-attention: {task_name} has no peer groups")
         config = TrainConfig(
             width=width,
             heads=heads,
@@ -509,6 +514,7 @@ def make_train(task_name: str):
             mask_min=mask_min,
             mask_max=mask_max,
             carry_steps=carry_steps,
+            peer_attention=peer_attention,
             data=options,
             seed=seed,
             threads=threads,

@@ -48,6 +48,7 @@ class TrainConfig:
     mask_min: float = 0.1  # lowest per-example mask ratio
     mask_max: float = 0.85  # highest per-example mask ratio
     carry_steps: int = 1  # denoising steps per example, each from the state the last ended in (1: each from zeros)
+    peer_attention: bool = False  # each token attends only to its peers (the task's peer groups), not to all
     data: dict = field(default_factory=dict)  # the task's DataOptions fields (others take their defaults)
     seed: int = 0  # seeds the data pool, the batches and the initial weights
     threads: int = 0  # torch CPU threads; 0 = torch's default
@@ -64,6 +65,7 @@ class TrainConfig:
             mask_token=task.mask_token,
             reinject=self.reinject,
             carry_state=self.carry_steps > 1,
+            attention_groups=task.peer_groups if self.peer_attention else (),
         )
 
     @classmethod
@@ -310,7 +312,8 @@ def train(
     torch.manual_seed(config.seed)
     model = RecursiveDenoiser(config.model_config(task))
     if init is not None:
-        if replace(init.config, depth=config.depth, carry_state=model.config.carry_state) != model.config:
+        same = {name: getattr(model.config, name) for name in ("depth", "carry_state", "attention_groups")}
+        if replace(init.config, **same) != model.config:
             raise UsageError(f"the initial weights have config {init.config}, this training needs {model.config}")
         model.load_state_dict(init.state_dict())
     model.to(device)

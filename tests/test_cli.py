@@ -436,16 +436,20 @@ def test_train_with_a_time_budget_and_a_data_worker_writes_its_cost(tmp_path):
     assert "training data: 4 random complete grids" in result.output
 
 
-def test_random_depth_training_records_it_and_defaults_to_the_largest_depth(tmp_path):
+def test_random_depth_and_peer_attention_are_recorded_in_the_weights(tmp_path):
     from rmdm_cli.checkpoint import read_header
 
     out = tmp_path / "m.safetensors"
-    args = [*TINY_TRAINING, "--depth", "3", "--random-depth", "--train-steps", "3", "--eval-count", "0"]
+    args = [*TINY_TRAINING, "--depth", "3", "--random-depth", "--peer-attention", "--train-steps", "3"]
+    args += ["--eval-count", "0"]
     result = runner.invoke(app, [*args, "--out", str(out), "--state", str(tmp_path / "state.pt")])
     assert result.exit_code == 0, result.output
     header = read_header(out)
     assert header["training"]["train_config"]["random_depth"] is True
-    assert header["defaults"]["depth"] == 3
+    assert header["defaults"]["depth"] == 3  # the largest depth trained
+    assert header["config"]["attention_groups"] == [0, 1, 2]
+    countdown = runner.invoke(app, ["train", "countdown", "--peer-attention", "--out", str(tmp_path / "c.safetensors")])
+    assert countdown.exit_code == 2 and "countdown has no peer groups" in countdown.stderr
 
 
 def test_unsolved_sudoku_lines_say_why_and_jsonl_carries_the_reason(tiny_weights):
