@@ -2,8 +2,8 @@
 # Reproduces the shipped Sudoku weights from nothing: one run from random weights, then six
 # continuations, each from the previous weights with a new data seed and a lower learning
 # rate (the sixth written as the mean of its trained and its starting weights), then two on
-# unique targets: generated minimal puzzles with a random share of their blanks given back.
-# About 14.3 CPU-hours, run on two torchrun ranks (docs/training.md: the fastest way to use this
+# unique targets: generated minimal puzzles with a random share of their blanks given back,
+# then one more at a random depth from 1 to 8 per step. About 16.7 CPU-hours, run on two torchrun ranks (docs/training.md: the fastest way to use this
 # machine's two cores; the weights are the ones one process would train); every run resumes
 # where it stopped if the script is run again.
 # Batches are seeded per step now; the shipped weights' first five runs drew from one running
@@ -28,6 +28,9 @@ step sudoku-cont6 --init-from "runs/$previous.safetensors" --train-steps 2400 --
 step sudoku-unique --init-from runs/sudoku-cont6.safetensors --train-steps 1541 --lr 1e-3 --warmup-steps 50 \
     --mask-max 1.0 --pool-size 1 --puzzle-pool 4000 --puzzle-share 1.0 --seed 20
 # The next, 115 minutes on one core (2,342 steps), from those weights on a new pool of 6,000.
-step sudoku --init-from runs/sudoku-unique.safetensors --train-steps 2342 --lr 1e-3 --warmup-steps 50 \
+step sudoku-unique2 --init-from runs/sudoku-unique.safetensors --train-steps 2342 --lr 1e-3 --warmup-steps 50 \
     --mask-max 1.0 --pool-size 1 --puzzle-pool 6000 --puzzle-share 1.0 --seed 21
+# Then every step at a depth drawn from 1..8, so the weights run at depth 8 by default.
+step sudoku --init-from runs/sudoku-unique2.safetensors --depth 8 --random-depth --train-steps 5000 --lr 1e-3 \
+    --warmup-steps 50 --mask-max 1.0 --pool-size 1 --puzzle-pool 4000 --puzzle-share 1.0 --seed 24
 echo "runs/sudoku.safetensors is the shipped recipe's result; compare it with rmdm eval, then copy it to weights/ to ship it"
