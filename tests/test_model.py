@@ -134,7 +134,13 @@ def test_without_reinjection_the_input_enters_once():
 
 @pytest.mark.parametrize(
     ("task", "reinject", "attention_groups"),
-    [("sudoku", True, ()), ("sudoku", False, ()), ("sudoku", True, (0, 1, 2)), ("countdown", True, ())],
+    [
+        ("sudoku", True, ()),
+        ("sudoku", False, ()),
+        ("sudoku", True, (0, 1, 2)),
+        ("countdown", True, ()),
+        ("countdown", False, ()),
+    ],
 )
 def test_the_numpy_copy_computes_the_same_logits(task, reinject, attention_groups):
     from dataclasses import replace as replace_config
