@@ -51,7 +51,7 @@ def test_two_ranks_train_the_weights_one_process_does_and_resume_across_rank_cou
     )
 
     two = torchrun(tmp_path, tmp_path / "two.pt", tmp_path / "two.safetensors")
-    assert two.returncode == 0, two.stderr[-2000:]
+    assert two.returncode == 0, two.stderr  # whole: a rank's own error comes before torchrun's summary
     assert two.stderr.count("training data:") == 1 and two.stderr.count("wrote ") == 1  # rank 0 speaks and writes
     got = weights(tmp_path / "two.pt")
     for name, tensor in expected.items():
@@ -67,7 +67,7 @@ def test_two_ranks_train_the_weights_one_process_does_and_resume_across_rank_cou
         pass
     assert torch.load(tmp_path / "resumed.pt", weights_only=False)["step"] == 2
     resumed = torchrun(tmp_path, tmp_path / "resumed.pt", tmp_path / "resumed.safetensors")
-    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert resumed.returncode == 0, resumed.stderr
     got = weights(tmp_path / "resumed.pt")
     for name, tensor in expected.items():
         assert torch.allclose(got[name], tensor, atol=1e-5), name
