@@ -129,7 +129,10 @@ Threshold = Annotated[
     typer.Option(
         min=0.0,
         max=1.0,
-        help="Sampler: adaptive steps, also commit every cell this confident; --steps stays the upper bound.",
+        help=(
+            "Sampler: adaptive steps, also commit every cell this confident; --steps stays the upper bound "
+            "(default: from the weights)."
+        ),
         show_default=False,
     ),
 ]
@@ -139,7 +142,17 @@ AdaptiveDepth = Annotated[
         "--adaptive-depth",
         help=(
             "Sampler: adaptive depth, stop recursing in a step once the "
-            "predictions stop changing; --depth stays the upper bound."
+            "predictions stop changing; --depth stays the upper bound (default: from the weights)."
+        ),
+    ),
+]
+Fixed = Annotated[
+    bool,
+    typer.Option(
+        "--fixed",
+        help=(
+            "Sampler: ignore the threshold and adaptive depth the weights store, so every step commits its "
+            "share and recurses --depth times (--threshold and --adaptive-depth still apply)."
         ),
     ),
 ]
@@ -213,6 +226,7 @@ def make_solve(task_name: str):
         order: Order = OrderChoice.confidence,
         threshold: Threshold = None,
         adaptive_depth: AdaptiveDepth = False,
+        fixed: Fixed = False,
         give_up: GiveUp = False,
         retries: Retries = 0,
         search: Search = True,
@@ -236,6 +250,7 @@ def make_solve(task_name: str):
                 order.value,
                 threshold,
                 adaptive_depth=adaptive_depth,
+                fixed=fixed,
                 give_up=give_up,
                 retries=retries,
                 seed=seed,
@@ -296,6 +311,7 @@ def make_eval(task_name: str):
         order: Order = OrderChoice.confidence,
         threshold: Threshold = None,
         adaptive_depth: AdaptiveDepth = False,
+        fixed: Fixed = False,
         give_up: GiveUp = False,
         retries: Retries = 0,
         search: Search = True,
@@ -320,6 +336,7 @@ def make_eval(task_name: str):
                     order=order.value,
                     threshold=threshold,
                     adaptive_depth=adaptive_depth,
+                    fixed=fixed,
                     give_up=give_up,
                     retries=retries,
                 ),

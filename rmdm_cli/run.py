@@ -174,8 +174,9 @@ def run_eval(
     verified search."""
     task = get_task(task_name)
     model, header = load_model(task_name, weights, device)
-    depths = depths or [header["defaults"]["depth"]]
-    steps_list = steps_list or [header["defaults"]["steps"]]
+    decoding = decoding.with_defaults(header["defaults"])
+    depths = depths or [decoding.depth]
+    steps_list = steps_list or [decoding.steps]
     rows = []
     for path in files:
         puzzles = read_puzzle_file(task, path, limit, console)
@@ -226,7 +227,7 @@ def run_bench(
     ratios hold on a noisy machine."""
     task = get_task(task_name)
     model, header = load_model(task_name, weights, device)
-    fixed = Decoding().with_defaults(header["defaults"])
+    fixed = Decoding(fixed=True).with_defaults(header["defaults"])
     adaptive = replace(
         fixed, steps=adaptive_steps or fixed.steps, threshold=threshold, adaptive_depth=adaptive_depth, give_up=give_up
     )
@@ -364,7 +365,7 @@ def run_train(
     if parent:
         metadata["init_from"] = parent
     metadata.update(total_cost(parent["training"] if parent else {}, metadata))
-    defaults = {"depth": config.depth, "steps": default_steps}
+    defaults = {"depth": config.depth, "steps": default_steps, **task.sampler_defaults}
     save_weights(
         out, model, task_name, metadata, defaults
     )  # written before the held-out check too, so a failure there keeps the training

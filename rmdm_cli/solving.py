@@ -15,13 +15,15 @@ from rmdm_cli.tasks import Task
 
 @dataclass(frozen=True)
 class Decoding:
-    """How the sampler runs; depth and steps left None take the weights' stored defaults."""
+    """How the sampler runs; depth and steps left None, and the threshold and adaptive depth
+    left unset, take the weights' stored defaults (the last two not when `fixed`)."""
 
     depth: int | None = None  # block-stack applications per denoising step
     steps: int | None = None  # denoising rounds (upper bound with a threshold)
     order: str = "confidence"  # which open tokens a round commits first
     threshold: float | None = None  # also commit every open token at least this confident
     adaptive_depth: bool = False  # stop recursing once the open tokens' predictions are stable
+    fixed: bool = False  # ignore the threshold and adaptive depth the weights store
     give_up: bool = False  # stop a puzzle once its committed tokens rule out every solution (the task's dead_end)
     retries: int = 0  # re-runs of puzzles the checker rejects, each with a sampled commit order
     seed: int = 0  # for the random and sampled commit orders
@@ -30,7 +32,14 @@ class Decoding:
     uniform: bool = False  # with search: uniform predictions instead of the model's (the rules alone guide it)
 
     def with_defaults(self, defaults: dict) -> Decoding:
-        return replace(self, depth=self.depth or defaults["depth"], steps=self.steps or defaults["steps"])
+        stored = {} if self.fixed else defaults
+        return replace(
+            self,
+            depth=self.depth or defaults["depth"],
+            steps=self.steps or defaults["steps"],
+            threshold=stored.get("threshold") if self.threshold is None else self.threshold,
+            adaptive_depth=self.adaptive_depth or stored.get("adaptive_depth", False),
+        )
 
 
 @dataclass

@@ -114,6 +114,28 @@ def test_eval_table_and_json(tiny_weights, tmp_path):
     assert table.exit_code == 0 and "set.txt" in table.stdout
 
 
+def test_stored_adaptive_settings_apply_unless_fixed(tmp_path):
+    from conftest import tiny_model
+
+    from rmdm_cli.checkpoint import save_weights
+
+    weights = tmp_path / "adaptive.safetensors"
+    # Threshold 0 commits every open cell in the first step: 2 passes a puzzle instead of 8 steps x 2.
+    stored = {"depth": 2, "steps": 8, "threshold": 0.0, "adaptive_depth": True}
+    save_weights(weights, tiny_model(), "sudoku", {}, stored)
+    passes = {}
+    for flags in ((), ("--fixed",), ("--fixed", "--threshold", "0")):
+        result = solve(weights, "--format", "jsonl", *flags, input=EASY[0] + "\n")
+        passes[flags] = json.loads(result.stdout)["forward_passes"]
+    assert passes == {(): 2, ("--fixed",): 16, ("--fixed", "--threshold", "0"): 2}
+    path = tmp_path / "set.txt"
+    path.write_text(EASY[0])
+    for flags, expected in (((), (0.0, True)), (("--fixed",), (None, False)), (("--threshold", "0.5"), (0.5, True))):
+        result = runner.invoke(app, ["eval", "sudoku", str(path), "--weights", str(weights), "--json", *flags])
+        row = json.loads(result.stdout)
+        assert (row["threshold"], row["adaptive_depth"]) == expected
+
+
 def test_generate_prints_unique_puzzles():
     result = runner.invoke(app, ["generate", "sudoku", "--count", "2", "--clues", "34-36"])
     from rmdm_cli.tasks.sudoku import parse_grid, solve_exact
@@ -447,6 +469,7 @@ def test_random_depth_and_peer_attention_are_recorded_in_the_weights(tmp_path):
     header = read_header(out)
     assert header["training"]["train_config"]["random_depth"] is True
     assert header["defaults"]["depth"] == 3  # the largest depth trained
+    assert header["defaults"]["threshold"] == 0.99 and header["defaults"]["adaptive_depth"] is True  # Sudoku's
     assert header["config"]["attention_groups"] == [0, 1, 2]
     countdown = runner.invoke(app, ["train", "countdown", "--peer-attention", "--out", str(tmp_path / "c.safetensors")])
     assert countdown.exit_code == 2 and "countdown has no peer groups" in countdown.stderr

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from rmdm_cli.checkpoint import load_numpy_weights, load_weights
 from rmdm_cli.cli import app
+from rmdm_cli.tasks import get_task
 
 
 @pytest.mark.parametrize("task", ["sudoku", "countdown"])
@@ -16,7 +17,8 @@ def test_weights_describe_themselves(task):
     training = header["training"]
     assert training["parameters"] == model.parameter_count()
     assert training["train_seconds"] > 0 and "held_out" in training and "data" in training
-    assert header["defaults"] == {"depth": model.config.depth, "steps": model.config.seq_len}
+    stored = {"depth": model.config.depth, "steps": model.config.seq_len, **get_task(task).sampler_defaults}
+    assert header["defaults"] == stored
 
 
 def test_sudoku_weights_solve_most_of_the_first_easy50_puzzles():

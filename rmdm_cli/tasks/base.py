@@ -46,6 +46,7 @@ class Task:
     input_field: str  # JSON Lines output: the field naming the puzzle
     output_field: str  # ... and the field naming the model's answer
     train_defaults: dict[str, Any] = {}  # TrainConfig fields whose default this task's recipe changes
+    sampler_defaults: dict[str, Any] = {}  # adaptive sampler settings (threshold, adaptive_depth) its weights store
     DataOptions: type = NoOptions  # how its training data is made (`rmdm train TASK` options)
     GenerateOptions: type = NoOptions  # what its generator makes (`rmdm generate TASK` options)
 
