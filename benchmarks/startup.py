@@ -45,11 +45,9 @@ def main() -> None:
         ("load weights into the NumPy copy", [python, "-c", load.format("load_numpy_weights", "load_numpy_weights")]),
         ("import torch", [python, "-c", "import torch"]),
         ("import torch + load weights", [python, "-c", load.format("load_weights", "load_weights")]),
-        ("rmdm solve sudoku EASY (fixed defaults; NumPy)", [*solve, EASY]),
-        (
-            "rmdm solve sudoku EASY --threshold 0.99 --adaptive-depth",
-            [*solve, EASY, "--threshold", "0.99", "--adaptive-depth"],
-        ),
+        ("rmdm solve sudoku EASY (the defaults: search; NumPy)", [*solve, EASY]),
+        ("rmdm solve sudoku EASY --no-search (the stored settings)", [*solve, EASY, "--no-search"]),
+        ("rmdm solve sudoku EASY --no-search --fixed", [*solve, EASY, "--no-search", "--fixed"]),
         ("rmdm solve sudoku EASY EASY (a batch of two; torch)", [*solve, EASY, EASY]),
     ]
     for name, command in rows:
