@@ -3,8 +3,8 @@
 # continuations, each from the previous weights with a new data seed and a lower learning
 # rate (the sixth written as the mean of its trained and its starting weights), then two on
 # unique targets: generated minimal puzzles with a random share of their blanks given back,
-# then two at a random depth per step, from 1 to 8 and from 1 to 12. About 20.3 CPU-hours, run on two
-# torchrun ranks (docs/training.md: the fastest way to use this machine's two cores; the
+# then two at a random depth per step, from 1 to 8 and from 1 to 12. About 20.3 CPU-hours, run
+# on two torchrun ranks (docs/training.md: the fastest way to use this machine's two cores; the
 # weights are the ones one process would train); every run resumes where it stopped if the
 # script is run again.
 # Batches are seeded per step now; the shipped weights' first five runs drew from one running

@@ -322,7 +322,7 @@ class Sudoku(Task):
     mask_token = 0
     input_field = "puzzle"
     output_field = "solution"
-    # The same accuracy as the fixed sampler for a fraction of its passes (docs/inference.md).
+    # About the fixed sampler's accuracy for a fraction of its passes (docs/inference.md).
     sampler_defaults = {"threshold": 0.99, "adaptive_depth": True}
     DataOptions = SudokuData
     GenerateOptions = SudokuPuzzles
