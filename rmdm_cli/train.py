@@ -319,6 +319,7 @@ def train(
     model.to(device)
     optimizer = new_optimizer(model, config)
     step, seconds = 0, 0.0
+    core_seconds = 0.0  # seconds times the cores busy then, summed: a resumed run may have another rank count
     if state_path.exists():
         state = torch.load(state_path, weights_only=False, map_location=device)
         if not TrainConfig.from_dict(state["config"], task).same_run(
@@ -331,6 +332,7 @@ def train(
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         step, seconds = state["step"], state["seconds"]
+        core_seconds = state.get("core_seconds", seconds * world * torch.get_num_threads())  # older states
     finished = progress(config, step, seconds) >= 1  # a finished run is only written out again: no data to make
     batches = None if finished else Batches(task, config, workers)
     step_loss = LossOfShare(model, world)
@@ -349,22 +351,25 @@ def train(
                 "optimizer": optimizer.state_dict(),
                 "step": step,
                 "seconds": seconds,
+                "core_seconds": core_seconds,
             },
             tmp,
         )
         tmp.replace(state_path)
 
     def _run_steps() -> None:
-        nonlocal step, seconds, last_save
+        nonlocal step, seconds, core_seconds, last_save
         while progress(config, step, seconds) < 1:
             loss = optimizer_step(step_loss, optimizer, config, batches.get(step), learning_rate(config, step, seconds))
             step += 1
+            before = seconds
             if world > 1:  # every rank takes rank 0's clock, so all stop and save at the same step
                 clock = torch.tensor([time.monotonic() - started], dtype=torch.float64)
                 torch.distributed.broadcast(clock, 0)
                 seconds = float(clock)
             else:
                 seconds = time.monotonic() - started
+            core_seconds += (seconds - before) * world * torch.get_num_threads()
             if on_progress and not rank:
                 on_progress(step, loss, seconds)
             if time.monotonic() - last_save > checkpoint_minutes * 60 or progress(config, step, seconds) >= 1:
@@ -391,6 +396,7 @@ def train(
         "train_seconds": round(seconds, 1),
         "threads": torch.get_num_threads(),
         "ranks": world,
+        "core_seconds": round(core_seconds, 1),
         "device": torch.cuda.get_device_name(device) if torch.device(device).type == "cuda" else "cpu",
         "data": f"{recipe}; per-example mask ratio U({config.mask_min}, {config.mask_max})",
     }
@@ -415,7 +421,7 @@ def total_cost(earlier: dict, run: dict) -> dict:
     cpu = earlier.get("total_train_seconds", own if parent_on_cpu else 0.0)
     gpu = earlier.get("total_gpu_train_seconds", 0.0 if parent_on_cpu else own)
     if run["device"] == "cpu":  # core-seconds: every rank's threads were busy the whole time
-        cpu += run["train_seconds"] * run.get("ranks", 1) * run.get("threads", 1)
+        cpu += run.get("core_seconds", run["train_seconds"] * run.get("ranks", 1) * run.get("threads", 1))
     else:
         gpu += run["train_seconds"]
     return {"total_train_seconds": round(cpu, 1), **({"total_gpu_train_seconds": round(gpu, 1)} if gpu else {})}

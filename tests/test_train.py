@@ -80,6 +80,27 @@ def test_training_cost_sums_cpu_and_gpu_seconds_apart():
     }
 
 
+def test_core_seconds_are_summed_in_the_state_and_survive_a_rewrite(tmp_path):
+    # A finished run written again (e.g. with --average-with-init) by one process must still
+    # charge what its ranks spent, not its seconds times the rewriting process's cores.
+    import torch
+
+    task = get_task("sudoku")
+    config = TrainConfig(width=16, heads=2, n_layers=1, depth=1, batch_size=2, train_steps=3, threads=1,
+                         data={"pool_size": 4})  # fmt: skip
+    state_path = tmp_path / "run.pt"
+    _, metadata = train(task, config, state_path)
+    state = torch.load(state_path, weights_only=False)
+    assert state["core_seconds"] > 0 and metadata["core_seconds"] == round(state["core_seconds"], 1)
+    torch.save(state | {"core_seconds": 1234.5}, state_path)  # as if two ranks had trained it
+    _, rewritten = train(task, config, state_path)
+    assert rewritten["steps"] == 3 and rewritten["core_seconds"] == 1234.5
+    assert total_cost({}, rewritten | {"device": "cpu"}) == {"total_train_seconds": 1234.5}
+    del state["core_seconds"]  # a state from before the sum: its seconds times this process's cores
+    torch.save(state, state_path)
+    assert train(task, config, state_path)[1]["core_seconds"] == round(state["seconds"], 1)
+
+
 def test_a_state_written_before_task_options_moved_into_data_resumes(tmp_path):
     from dataclasses import asdict
 
