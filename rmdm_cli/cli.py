@@ -460,6 +460,15 @@ def make_train(task_name: str):
         warmup_steps: Annotated[int, typer.Option(min=0, help="Linear learning-rate warmup steps.")] = 200,
         mask_min: Annotated[float, typer.Option(help="Lowest per-example mask ratio.")] = 0.1,
         mask_max: Annotated[float, typer.Option(help="Highest per-example mask ratio.")] = 0.85,
+        ema: Annotated[
+            float,
+            typer.Option(
+                min=0,
+                max=0.99999,
+                help="Write a moving average of the weights over the steps, decaying by this much per step (0: the"
+                " last weights).",
+            ),
+        ] = 0.0,
         carry_steps: Annotated[
             int,
             typer.Option(
@@ -530,6 +539,7 @@ def make_train(task_name: str):
             warmup_steps=warmup_steps,
             mask_min=mask_min,
             mask_max=mask_max,
+            ema=ema,
             carry_steps=carry_steps,
             peer_attention=peer_attention,
             data=options,

@@ -5,9 +5,10 @@ tokens is masked; the loss is cross-entropy on the masked tokens. The block stac
 times: the first `depth - grad_iterations` applications under no_grad (cheap: no activations
 kept), then loss on each of the last `grad_iterations` applications, averaged. Each step's
 batch, masks and depth come from a seed of their own, (seed, step), so a resumed run and data
-worker processes draw exactly the batches an uninterrupted single process would. A resumable
-training state is written every `checkpoint_minutes`; the final weights go to a safetensors
-file that records this config. On CUDA the forward and backward passes run under bf16
+worker processes draw exactly the batches an uninterrupted single process would. With `ema`, the
+weights written out are an exponential moving average of the trained ones over the steps. A
+resumable training state is written every `checkpoint_minutes`; the final weights go to a
+safetensors file that records this config. On CUDA the forward and backward passes run under bf16
 autocast; on the CPU in fp32 (bf16 is far slower on CPUs without bf16 units, docs/training.md).
 """
 
@@ -45,6 +46,7 @@ class TrainConfig:
     lr: float = 2e-3  # peak learning rate (AdamW), after linear warmup, cosine decay to 10%
     warmup_steps: int = 200  # linear warmup length
     weight_decay: float = 0.05  # AdamW weight decay
+    ema: float = 0.0  # decay per step of a moving average of the weights, written out instead of them (0: none)
     mask_min: float = 0.1  # lowest per-example mask ratio
     mask_max: float = 0.85  # highest per-example mask ratio
     carry_steps: int = 1  # denoising steps per example, each from the state the last ended in (1: each from zeros)
@@ -318,6 +320,7 @@ def train(
         model.load_state_dict(init.state_dict())
     model.to(device)
     optimizer = new_optimizer(model, config)
+    average = {name: p.detach().clone() for name, p in model.named_parameters()} if config.ema else None
     step, seconds = 0, 0.0
     core_seconds = 0.0  # seconds times the cores busy then, summed: a resumed run may have another rank count
     if state_path.exists():
@@ -332,6 +335,8 @@ def train(
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         step, seconds = state["step"], state["seconds"]
+        if average is not None:
+            average = state["ema"]
         core_seconds = state.get("core_seconds", seconds * world * torch.get_num_threads())  # older states
     finished = progress(config, step, seconds) >= 1  # a finished run is only written out again: no data to make
     batches = None if finished else Batches(task, config, workers)
@@ -352,6 +357,7 @@ def train(
                 "step": step,
                 "seconds": seconds,
                 "core_seconds": core_seconds,
+                **({"ema": average} if average is not None else {}),
             },
             tmp,
         )
@@ -361,6 +367,10 @@ def train(
         nonlocal step, seconds, core_seconds, last_save
         while progress(config, step, seconds) < 1:
             loss = optimizer_step(step_loss, optimizer, config, batches.get(step), learning_rate(config, step, seconds))
+            if average is not None:
+                with torch.no_grad():
+                    for name, parameter in model.named_parameters():
+                        average[name].lerp_(parameter, 1 - config.ema)
             step += 1
             before = seconds
             if world > 1:  # every rank takes rank 0's clock, so all stop and save at the same step
@@ -387,6 +397,8 @@ def train(
     finally:
         if batches:
             batches.close()
+    if average is not None:
+        model.load_state_dict(model.state_dict() | average)
     model.eval()
     recipe = task.training_data(config.data_options(task), config.seed).recipe
     metadata = {

@@ -1,5 +1,8 @@
-"""The trainer's schedule, time budget, data workers and cost accounting."""
+"""The trainer's schedule, time budget, data workers, weight average and cost accounting."""
 
+from dataclasses import replace
+
+import pytest
 import torch
 
 from rmdm_cli.tasks import get_task
@@ -83,8 +86,6 @@ def test_training_cost_sums_cpu_and_gpu_seconds_apart():
 def test_core_seconds_are_summed_in_the_state_and_survive_a_rewrite(tmp_path):
     # A finished run written again (e.g. with --average-with-init) by one process must still
     # charge what its ranks spent, not its seconds times the rewriting process's cores.
-    import torch
-
     task = get_task("sudoku")
     config = TrainConfig(width=16, heads=2, n_layers=1, depth=1, batch_size=2, train_steps=3, threads=1,
                          data={"pool_size": 4})  # fmt: skip
@@ -99,6 +100,41 @@ def test_core_seconds_are_summed_in_the_state_and_survive_a_rewrite(tmp_path):
     del state["core_seconds"]  # a state from before the sum: its seconds times this process's cores
     torch.save(state, state_path)
     assert train(task, config, state_path)[1]["core_seconds"] == round(state["seconds"], 1)
+
+
+def test_ema_writes_the_moving_average_and_resumes_it(tmp_path):
+    from rmdm_cli.model import RecursiveDenoiser
+
+    task = get_task("sudoku")
+    config = TrainConfig(width=16, heads=2, n_layers=1, depth=1, batch_size=2, train_steps=4, warmup_steps=1,
+                         threads=1, data={"pool_size": 4})  # fmt: skip
+    torch.manual_seed(config.seed)
+    initial = RecursiveDenoiser(config.model_config(task)).state_dict()
+    trained = train(task, config, tmp_path / "plain.pt")[0].state_dict()
+    # A decay near 0 follows the trained weights, one near 1 stays at the initial ones.
+    follows = train(task, replace(config, ema=1e-9), tmp_path / "follows.pt")[0].state_dict()
+    stays = train(task, replace(config, ema=0.99999), tmp_path / "stays.pt")[0].state_dict()
+    for name in ("head.weight", "token_embedding.weight"):
+        assert not torch.allclose(initial[name], trained[name], atol=1e-4)
+        assert torch.allclose(follows[name], trained[name], atol=1e-6)
+        assert torch.allclose(stays[name], initial[name], atol=1e-3)
+    # Between the two, and the same whether or not the run was interrupted.
+    halfway = replace(config, ema=0.5)
+    whole = train(task, halfway, tmp_path / "whole.pt")[0].state_dict()
+
+    def stop_at_step_2(step, loss, seconds):
+        if step == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(task, halfway, tmp_path / "resumed.pt", on_progress=stop_at_step_2)
+    resumed = train(task, halfway, tmp_path / "resumed.pt")[0].state_dict()
+    for name in ("head.weight", "token_embedding.weight"):
+        assert not torch.allclose(whole[name], trained[name], atol=1e-5)
+        assert not torch.allclose(whole[name], initial[name], atol=1e-5)
+        assert torch.allclose(resumed[name], whole[name], atol=1e-6)
+    assert torch.equal(torch.load(tmp_path / "whole.pt", weights_only=False)["model"]["head.weight"],
+                       trained["head.weight"])  # fmt: skip  # the state keeps the trained weights to resume them
 
 
 def test_a_state_written_before_task_options_moved_into_data_resumes(tmp_path):
