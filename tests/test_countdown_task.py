@@ -117,21 +117,6 @@ def test_solver_pruning_keeps_the_first_answer():
         assert solve_exact(numbers, target) == first_answer_without_pruning(numbers, target)
 
 
-def test_nearest_answer_starts_nearest_the_target_whatever_the_numbers_order():
-    # 86+13=99 is the equation nearest 96 that leads to it, and then 99-31=68 (99-28=71 is nearer but
-    # leaves 31, 71); in the numbers' order the first is 86+28=114.
-    assert solve_exact((86, 28, 13, 31), 96)[0] == "86+28=114"
-    assert solve_exact((86, 28, 13, 31), 96, nearest=True) == ["86+13=99", "99-31=68", "68+28=96"]
-    rng = random.Random(5)
-    for _ in range(200):
-        numbers, target = [rng.randint(1, 99) for _ in range(rng.randint(3, 5))], rng.randint(10, 100)
-        answer = solve_exact(numbers, target, nearest=True)
-        assert (answer is None) == (solve_exact(numbers, target) is None)
-        if answer:
-            assert check_answer(numbers, target, ",".join(answer))
-            assert solve_exact(sorted(numbers), target, nearest=True) == answer
-
-
 def test_reachability_agrees_with_the_exact_solver():
     # Training problems are kept when can_reach says so; it must say what the search finds,
     # also where zero, equal numbers or the inference range (up to 999) come in.

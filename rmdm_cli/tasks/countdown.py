@@ -123,16 +123,10 @@ def check_answer(numbers: Sequence[int], target: int, answer: str) -> bool:
     return answer_error(numbers, target, answer) is None
 
 
-def solve_exact(
-    numbers: Sequence[int], target: int, nodes: list[int] | None = None, nearest: bool = False
-) -> list[str] | None:
+def solve_exact(numbers: Sequence[int], target: int, nodes: list[int] | None = None) -> list[str] | None:
     """Depth-first search for a solution (a list of equations), or None if there is none; counts
-    the equations it tries (its nodes) into `nodes[0]`.
-
-    The equations are tried pair by pair in the numbers' order, each pair's operators in `+-*/`
-    order; with `nearest`, by the distance of their result to the target (ties by value), so the
-    solution found does not depend on the order the numbers are given in.
-    """
+    the equations it tries (its nodes) into `nodes[0]`. Pairs are tried in the numbers' order,
+    each pair's operators in `+-*/` order."""
     dead: set[tuple[int, ...]] = (
         set()
     )  # pools already searched without a solution: different orders of the same steps meet them again
@@ -143,23 +137,19 @@ def solve_exact(
         key = tuple(sorted(pool))
         if key in dead:
             return None
-        moves = []  # (a, op, b, result, the rest of the pool)
-        for i in range(len(pool)):
-            for j in range(i + 1, len(pool)):
-                a, b = max(pool[i], pool[j]), min(pool[i], pool[j])
-                rest = [pool[n] for n in range(len(pool)) if n not in (i, j)]
-                for op in OPS:
-                    result = apply(a, op, b)
-                    if result is not None and result <= MAX_VALUE:
-                        moves.append((a, op, b, result, rest))
-        if nearest:
-            moves.sort(key=lambda move: (abs(move[3] - target), move[0], move[2], OPS.index(move[1])))
-        for a, op, b, result, rest in moves:
-            if nodes is not None:
-                nodes[0] += 1
-            found = search(rest + [result])
-            if found is not None:
-                return [f"{a}{op}{b}={result}"] + found
+        pairs = [(i, j) for i in range(len(pool)) for j in range(i + 1, len(pool))]
+        for i, j in pairs:
+            a, b = max(pool[i], pool[j]), min(pool[i], pool[j])
+            rest = [pool[n] for n in range(len(pool)) if n not in (i, j)]
+            for op in OPS:
+                result = apply(a, op, b)
+                if result is None or result > MAX_VALUE:
+                    continue
+                if nodes is not None:
+                    nodes[0] += 1
+                found = search(rest + [result])
+                if found is not None:
+                    return [f"{a}{op}{b}={result}"] + found
         dead.add(key)
         return None
 
@@ -377,22 +367,20 @@ def encode_solution(problem: Problem, equations: Sequence[str]) -> list[int]:
     return tokens
 
 
-def random_example(
-    rng: random.Random, count: int, excluded: frozenset[int], nearest: bool = False
-) -> tuple[Problem, list[str]]:
+def random_example(rng: random.Random, count: int, excluded: frozenset[int]) -> tuple[Problem, list[str]]:
     """A solvable training problem and its canonical answer: numbers uniform in 1-99 and a target
     uniform among the training targets no benchmark uses, kept when the exact solver finds an
     answer. Building the target from random operations instead favours targets that many
     operation sequences reach: those problems have a median of 18 solutions with 4 numbers,
     where the benchmark's have 4 and these 3 (docs/training.md). The answer is the solver's first
     solution, not a random one, so the model's per-token marginals describe one solution instead
-    of a mixture of many (cd3 5.0% with random answers); `nearest` picks it as `solve_exact` does."""
+    of a mixture of many (cd3 5.0% with random answers)."""
     targets = [target for target in range(TRAIN_TARGETS[0], TRAIN_TARGETS[1] + 1) if target not in excluded]
     while True:
         numbers = [rng.randint(*TRAIN_NUMBERS) for _ in range(count)]
         target = rng.choice(targets)
         if can_reach(numbers, target):
-            return Problem((tuple(numbers), target)), solve_exact(numbers, target, nearest=nearest)
+            return Problem((tuple(numbers), target)), solve_exact(numbers, target)
 
 
 @dataclass(frozen=True)
@@ -400,19 +388,10 @@ class CountdownData:
     numbers: int = field(
         default=0, metadata={"help": "Numbers in every training problem, 3 to 5 (0: drawn per problem)."}
     )
-    answer: str = field(
-        default="first",
-        metadata={
-            "help": "The answer trained on: the exact solver's first solution trying the numbers in the given order"
-            " (first), or trying first the equation whose result is nearest the target (nearest)."
-        },
-    )
 
     def __post_init__(self) -> None:
         if self.numbers and not 3 <= self.numbers <= MAX_NUMBERS:
             raise ValueError(f"--numbers must be 3 to {MAX_NUMBERS} (or 0: drawn per problem), got {self.numbers}")
-        if self.answer not in ("first", "nearest"):
-            raise ValueError(f"--answer must be first or nearest, got {self.answer!r}")
 
 
 @dataclass(frozen=True)
@@ -429,13 +408,11 @@ class CountdownTrainingData:
 
     def __init__(self, options: CountdownData, seed: int):
         self.numbers = options.numbers
-        self.nearest = options.answer == "nearest"
         self.excluded = benchmark_targets()
         self.recipe = (
             f"fresh random problems every batch (seed {seed}): {options.numbers or '3-5'} numbers uniform in 1-99"
             f" and a target uniform in 10-100 among those no benchmark file uses ({len(self.excluded)} targets"
             " excluded), kept when solvable; the answer is the exact solver's first solution"
-            + (", trying first the equation whose result is nearest the target" if self.nearest else "")
         )
 
     def prepare(self) -> None:  # nothing made ahead: every batch is fresh
@@ -448,7 +425,7 @@ class CountdownTrainingData:
         rows, maskable = [], []
         for _ in range(batch_size):
             count = self.numbers or rng.randint(3, MAX_NUMBERS)
-            problem, equations = random_example(rng, count, self.excluded, self.nearest)
+            problem, equations = random_example(rng, count, self.excluded)
             rows.append(encode_solution(problem, equations))
             used = (count - 1) * EQUATION_WIDTH
             maskable.append([False] * PROMPT_LEN + [True] * used + [False] * (SEQ_LEN - PROMPT_LEN - used))
