@@ -469,6 +469,14 @@ def make_train(task_name: str):
                 " last weights).",
             ),
         ] = 0.0,
+        focal: Annotated[
+            float,
+            typer.Option(
+                min=0,
+                help="Weight each masked token's loss by (1 - p)^this, p the probability of its right value, so hard"
+                " tokens count more (0: every token alike).",
+            ),
+        ] = 0.0,
         carry_steps: Annotated[
             int,
             typer.Option(
@@ -540,6 +548,7 @@ def make_train(task_name: str):
             mask_min=mask_min,
             mask_max=mask_max,
             ema=ema,
+            focal=focal,
             carry_steps=carry_steps,
             peer_attention=peer_attention,
             data=options,

@@ -47,6 +47,7 @@ class TrainConfig:
     warmup_steps: int = 200  # linear warmup length
     weight_decay: float = 0.05  # AdamW weight decay
     ema: float = 0.0  # decay per step of a moving average of the weights, written out instead of them (0: none)
+    focal: float = 0.0  # each masked token's loss times (1 - p)^focal, p its right value's probability (0: plain)
     mask_min: float = 0.1  # lowest per-example mask ratio
     mask_max: float = 0.85  # highest per-example mask ratio
     carry_steps: int = 1  # denoising steps per example, each from the state the last ended in (1: each from zeros)
@@ -124,9 +125,12 @@ def supervised_loss(
     grad_iterations: int,
     normalizer: float | None = None,
     carry_steps: int = 1,
+    focal: float = 0.0,
 ) -> torch.Tensor:
     """Masked cross-entropy over the last `grad_iterations` recursion iterations, averaged over
     them; summed over the masked tokens and divided by `normalizer` (default: their count, a mean).
+    With `focal` > 0 each token's cross-entropy is weighted by (1 - p)^focal, p the probability
+    it gives the right value, so tokens the model already gets right weigh less than hard ones.
 
     With `carry_steps` > 1, that many denoising steps per example, averaged: each starts from the
     hidden state the previous one ended in (detached, so the cost per step stays that of one),
@@ -145,7 +149,10 @@ def supervised_loss(
         for _ in range(depth - free):
             h = model.recurse(x, h, 1)
             logits = model.logits(h)  # (B, T, V)
-            loss = loss + F.cross_entropy(logits[masked], targets[masked], reduction="sum") / normalizer
+            token_loss = F.cross_entropy(logits[masked], targets[masked], reduction="none")  # (masked,)
+            if focal:
+                token_loss = token_loss * (1 - torch.exp(-token_loss)) ** focal
+            loss = loss + token_loss.sum() / normalizer
         if step + 1 < carry_steps:
             with torch.no_grad():
                 confidence = logits.detach().max(-1).values.masked_fill(~masked, float("-inf"))  # (B, T)
@@ -173,6 +180,7 @@ class LossOfShare(torch.nn.Module):
             config.grad_iterations,
             masked_in_batch / self.world,
             config.carry_steps,
+            config.focal,
         )
 
 

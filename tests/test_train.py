@@ -54,6 +54,25 @@ def test_carried_steps_start_from_the_last_state_after_one_more_right_token():
         assert torch.allclose(supervised_loss(model, inputs, targets, masked, 2, 1, carry_steps=2), expected)
 
 
+def test_focal_loss_weighs_each_token_by_how_wrong_the_model_is():
+    from rmdm_cli.model import RecursiveDenoiser
+
+    task = get_task("sudoku")
+    config = TrainConfig(width=16, heads=2, n_layers=1, depth=2, batch_size=3, data={"pool_size": 3})
+    torch.manual_seed(0)
+    model = RecursiveDenoiser(config.model_config(task))
+    inputs, targets, masked, _ = training_example(
+        task.training_data(config.data_options(task), 0), task.mask_token, config, 0
+    )
+    with torch.no_grad():
+        h = model.recurse(model.embed(inputs), model.initial_state(model.embed(inputs)), 2)
+        right = model.logits(h).softmax(-1)[masked].gather(1, targets[masked][:, None]).squeeze(1)  # (masked,)
+        expected = ((1 - right) ** 2 * -right.log()).sum() / masked.sum()
+        plain = (-right.log()).mean()
+    assert torch.allclose(supervised_loss(model, inputs, targets, masked, 2, 1, focal=2.0), expected)
+    assert torch.allclose(supervised_loss(model, inputs, targets, masked, 2, 1), plain)
+
+
 def test_worker_processes_make_the_same_batches_as_the_training_process():
     config = TrainConfig(batch_size=3, train_steps=10, data={"pool_size": 6}, random_depth=True, seed=5)
     task = get_task("sudoku")
