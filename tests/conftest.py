@@ -16,6 +16,12 @@ def benchmark_lines(name: str, count: int) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")][:count]
 
 
+def stop_at_step_2(step: int, loss: float, seconds: float) -> None:
+    """A training progress callback that interrupts the run after its second step, as Ctrl-C would."""
+    if step == 2:
+        raise KeyboardInterrupt
+
+
 def tiny_model(seed: int = 0, depth: int = 2, task: str = "sudoku", carry_state: bool = False) -> RecursiveDenoiser:
     from rmdm_cli.tasks import get_task
 

@@ -3,7 +3,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import BENCHMARKS, ROOT, benchmark_lines
+from conftest import BENCHMARKS, ROOT, benchmark_lines, stop_at_step_2
 from typer.testing import CliRunner
 
 from rmdm_cli.cli import app
@@ -158,12 +158,8 @@ def test_train_resumes_after_interrupt(tmp_path, monkeypatch):
     )
     straight, _ = train(get_task("sudoku"), config, tmp_path / "a.pt")
 
-    def interrupt(step, loss, seconds):
-        if step == 2:
-            raise KeyboardInterrupt
-
     try:
-        train(get_task("sudoku"), config, tmp_path / "b.pt", on_progress=interrupt)
+        train(get_task("sudoku"), config, tmp_path / "b.pt", on_progress=stop_at_step_2)
     except KeyboardInterrupt:
         pass
     assert torch.load(tmp_path / "b.pt", weights_only=False)["step"] == 2

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import torch
-from conftest import ROOT
+from conftest import ROOT, stop_at_step_2
 
 from rmdm_cli.tasks import get_task
 from rmdm_cli.train import TrainConfig, train
@@ -56,10 +56,6 @@ def test_two_ranks_train_the_weights_one_process_does_and_resume_across_rank_cou
     got = weights(tmp_path / "two.pt")
     for name, tensor in expected.items():
         assert torch.allclose(got[name], tensor, atol=1e-5), name
-
-    def stop_at_step_2(step, loss, seconds):
-        if step == 2:
-            raise KeyboardInterrupt
 
     try:
         train(task, CONFIG, tmp_path / "resumed.pt", on_progress=stop_at_step_2)

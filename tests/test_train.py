@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import pytest
 import torch
+from conftest import stop_at_step_2
 
 from rmdm_cli.tasks import get_task
 from rmdm_cli.train import Batches, TrainConfig, learning_rate, supervised_loss, total_cost, train, training_example
@@ -140,10 +141,6 @@ def test_ema_writes_the_moving_average_and_resumes_it(tmp_path):
     # Between the two, and the same whether or not the run was interrupted.
     halfway = replace(config, ema=0.5)
     whole = train(task, halfway, tmp_path / "whole.pt")[0].state_dict()
-
-    def stop_at_step_2(step, loss, seconds):
-        if step == 2:
-            raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         train(task, halfway, tmp_path / "resumed.pt", on_progress=stop_at_step_2)
