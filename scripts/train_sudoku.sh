@@ -3,7 +3,8 @@
 # continuations, each from the previous weights with a new data seed and a lower learning
 # rate (the sixth written as the mean of its trained and its starting weights), then two on
 # unique targets: generated minimal puzzles with a random share of their blanks given back,
-# then two at a random depth per step, from 1 to 8 and from 1 to 12. About 20.3 CPU-hours, run
+# then three at a random depth per step, from 1 to 8 and twice from 1 to 12 (the last writing a
+# moving average of its weights). About 22.5 CPU-hours, run
 # on two torchrun ranks (docs/training.md: the fastest way to use this machine's two cores; the
 # weights are the ones one process would train); every run resumes where it stopped if the
 # script is run again.
@@ -36,6 +37,10 @@ step sudoku-rd8 --init-from runs/sudoku-unique2.safetensors --depth 8 --random-d
     --warmup-steps 50 --mask-max 1.0 --pool-size 1 --puzzle-pool 4000 --puzzle-share 1.0 --seed 24
 # then from 1..12 (the shipped run's 108-minute budget ended it after 5,376 steps; the same number
 # here), written as the mean of its trained and its starting weights; they run at depth 12.
-step sudoku --init-from runs/sudoku-rd8.safetensors --depth 12 --random-depth --train-steps 5376 --lr 1e-3 \
+step sudoku-rd12 --init-from runs/sudoku-rd8.safetensors --depth 12 --random-depth --train-steps 5376 --lr 1e-3 \
     --warmup-steps 50 --mask-max 1.0 --pool-size 1 --puzzle-pool 4000 --puzzle-share 1.0 --seed 25 --average-with-init
+# The same again, with a moving average of the weights written out, then averaged with the start.
+step sudoku --init-from runs/sudoku-rd12.safetensors --depth 12 --random-depth --train-steps 6000 --lr 1e-3 \
+    --warmup-steps 50 --mask-max 1.0 --pool-size 1 --puzzle-pool 4000 --puzzle-share 1.0 --seed 26 --ema 0.999 \
+    --average-with-init
 echo "runs/sudoku.safetensors is the shipped recipe's result; compare it with rmdm eval, then copy it to weights/ to ship it"
