@@ -29,24 +29,30 @@ def test_a_time_budget_ends_the_run_before_its_steps(tmp_path):
     assert metadata["device"] == "cpu"
 
 
-def test_carried_steps_start_from_the_last_state_after_one_more_right_token():
+def tiny_model_and_batch(config: TrainConfig):
+    """A seeded Sudoku model of `config` and its first training batch: (model, inputs, targets, masked)."""
     from rmdm_cli.model import RecursiveDenoiser
 
     task = get_task("sudoku")
-    config = TrainConfig(width=16, heads=2, n_layers=1, depth=2, batch_size=3, carry_steps=2, data={"pool_size": 3})
-    assert config.model_config(task).carry_state
     torch.manual_seed(0)
     model = RecursiveDenoiser(config.model_config(task))
     inputs, targets, masked, _ = training_example(
         task.training_data(config.data_options(task), 0), task.mask_token, config, 0
     )
+    return model, inputs, targets, masked
+
+
+def test_carried_steps_start_from_the_last_state_after_one_more_right_token():
+    config = TrainConfig(width=16, heads=2, n_layers=1, depth=2, batch_size=3, carry_steps=2, data={"pool_size": 3})
+    assert config.model_config(get_task("sudoku")).carry_state
+    model, inputs, targets, masked = tiny_model_and_batch(config)
     with torch.no_grad():
         first = model.recurse(model.embed(inputs), model.initial_state(model.embed(inputs)), 2)
         confidence = model.logits(first).max(-1).values.masked_fill(~masked, float("-inf"))
         revealed = inputs.clone()
         for row, cell in enumerate(confidence.argmax(1).tolist()):
             revealed[row, cell] = targets[row, cell]
-        still = revealed == task.mask_token
+        still = revealed == get_task("sudoku").mask_token
         second = model.recurse(model.embed(revealed), first, 2)
         expected = (
             torch.nn.functional.cross_entropy(model.logits(first)[masked], targets[masked], reduction="sum")
@@ -56,15 +62,8 @@ def test_carried_steps_start_from_the_last_state_after_one_more_right_token():
 
 
 def test_focal_loss_weighs_each_token_by_how_wrong_the_model_is():
-    from rmdm_cli.model import RecursiveDenoiser
-
-    task = get_task("sudoku")
     config = TrainConfig(width=16, heads=2, n_layers=1, depth=2, batch_size=3, data={"pool_size": 3})
-    torch.manual_seed(0)
-    model = RecursiveDenoiser(config.model_config(task))
-    inputs, targets, masked, _ = training_example(
-        task.training_data(config.data_options(task), 0), task.mask_token, config, 0
-    )
+    model, inputs, targets, masked = tiny_model_and_batch(config)
     with torch.no_grad():
         h = model.recurse(model.embed(inputs), model.initial_state(model.embed(inputs)), 2)
         right = model.logits(h).softmax(-1)[masked].gather(1, targets[masked][:, None]).squeeze(1)  # (masked,)
