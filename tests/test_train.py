@@ -43,8 +43,9 @@ def tiny_model_and_batch(config: TrainConfig):
 
 
 def test_carried_steps_start_from_the_last_state_after_one_more_right_token():
+    task = get_task("sudoku")
     config = TrainConfig(width=16, heads=2, n_layers=1, depth=2, batch_size=3, carry_steps=2, data={"pool_size": 3})
-    assert config.model_config(get_task("sudoku")).carry_state
+    assert config.model_config(task).carry_state
     model, inputs, targets, masked = tiny_model_and_batch(config)
     with torch.no_grad():
         first = model.recurse(model.embed(inputs), model.initial_state(model.embed(inputs)), 2)
@@ -52,7 +53,7 @@ def test_carried_steps_start_from_the_last_state_after_one_more_right_token():
         revealed = inputs.clone()
         for row, cell in enumerate(confidence.argmax(1).tolist()):
             revealed[row, cell] = targets[row, cell]
-        still = revealed == get_task("sudoku").mask_token
+        still = revealed == task.mask_token
         second = model.recurse(model.embed(revealed), first, 2)
         expected = (
             torch.nn.functional.cross_entropy(model.logits(first)[masked], targets[masked], reduction="sum")
