@@ -323,7 +323,7 @@ class Sudoku(Task):
     input_field = "puzzle"
     output_field = "solution"
     # About the fixed sampler's accuracy for a fraction of its passes (docs/inference.md).
-    sampler_defaults = {"threshold": 0.99, "adaptive_depth": True}
+    sampler_defaults = {"threshold": 0.9999, "adaptive_depth": True}
     DataOptions = SudokuData
     GenerateOptions = SudokuPuzzles
 
