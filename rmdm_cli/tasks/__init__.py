@@ -6,11 +6,7 @@ from importlib import import_module
 
 from rmdm_cli.tasks.base import PuzzleError, Task
 
-TASK_CLASSES = {
-    "sudoku": "rmdm_cli.tasks.sudoku:Sudoku",
-    "countdown": "rmdm_cli.tasks.countdown:Countdown",
-    "countdown-text": "rmdm_cli.tasks.countdown_text:CountdownText",
-}
+TASK_CLASSES = {"sudoku": "rmdm_cli.tasks.sudoku:Sudoku", "countdown": "rmdm_cli.tasks.countdown:Countdown"}
 TASK_NAMES = tuple(TASK_CLASSES)
 
 
