@@ -360,15 +360,21 @@ def make_bench(task_name: str):
         limit: Annotated[int | None, typer.Option(min=1, help="Only the first N puzzles of each file.")] = None,
         # The adaptive row's settings: named apart from solve's flags, whose defaults differ.
         adaptive_threshold: Annotated[
-            float, typer.Option(min=0.0, max=1.0, help="The adaptive row's confidence threshold.")
-        ] = 0.99,
+            float | None,
+            typer.Option(
+                min=0.0, max=1.0, help="The adaptive row's confidence threshold (default: the weights', else 0.99)."
+            ),
+        ] = None,
         adaptive_steps: Annotated[
             int | None,
             typer.Option(min=1, help="The adaptive row's most steps (default: the weights' steps)."),
         ] = None,
         adaptive_recursion: Annotated[
-            bool, typer.Option(help="Whether the adaptive row stops recursing once predictions settle.")
-        ] = True,
+            bool | None,
+            typer.Option(
+                help="Whether the adaptive row stops recursing once predictions settle (default: as the weights store)."
+            ),
+        ] = None,
         adaptive_give_up: Annotated[
             bool, typer.Option(help="Whether the adaptive row stops a puzzle whose commits break a rule.")
         ] = True,

@@ -213,9 +213,9 @@ def run_bench(
     limit,
     device,
     weights,
-    threshold: float,
+    threshold: float | None,
     adaptive_steps: int | None,
-    adaptive_depth: bool,
+    adaptive_depth: bool | None,
     give_up: bool,
     retries: int,
     as_json: bool,
@@ -228,6 +228,9 @@ def run_bench(
     task = get_task(task_name)
     model, header = load_model(task_name, weights, device)
     fixed = Decoding(fixed=True).with_defaults(header["defaults"])
+    stored = header["defaults"]
+    threshold = stored.get("threshold", 0.99) if threshold is None else threshold
+    adaptive_depth = stored.get("adaptive_depth", False) if adaptive_depth is None else adaptive_depth
     adaptive = replace(
         fixed, steps=adaptive_steps or fixed.steps, threshold=threshold, adaptive_depth=adaptive_depth, give_up=give_up
     )

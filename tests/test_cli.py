@@ -360,6 +360,7 @@ def test_bench_adaptive_steps_bound_the_adaptive_rows(tiny_weights):
             "0",
             "--adaptive-steps",
             "3",
+            "--adaptive-recursion",
             "--weights",
             str(tiny_weights),
             "--json",
@@ -391,6 +392,23 @@ def test_bench_adaptive_steps_bound_the_adaptive_rows(tiny_weights):
     _, full_depth, *_ = map(json.loads, result.stdout.splitlines())
     assert full_depth["settings"] == "adaptive: threshold 0.99, steps ≤ 3, depth 2"
     assert full_depth["mean_forward_passes"] == 3 * 2  # random weights are never 0.99 sure: 3 steps at depth 2
+
+
+def test_bench_adaptive_row_defaults_to_the_weights_stored_settings(tmp_path):
+    from conftest import tiny_model
+
+    from rmdm_cli.checkpoint import save_weights
+
+    weights = tmp_path / "stored.safetensors"
+    stored_defaults = {"depth": 2, "steps": 8, "threshold": 0.5, "adaptive_depth": True}
+    save_weights(weights, tiny_model(), "sudoku", {}, stored_defaults)
+    easy = str(BENCHMARKS / "sudoku" / "easy50.txt")
+    bench = ["bench", "sudoku", easy, "--limit", "1", "--retries", "0", "--weights", str(weights), "--json"]
+    _, stored, *_ = map(json.loads, runner.invoke(app, bench).stdout.splitlines())
+    assert stored["settings"] == "adaptive: threshold 0.5, steps ≤ 8, adaptive depth ≤ 2, give up"
+    result = runner.invoke(app, [*bench, "--adaptive-threshold", "0.99", "--no-adaptive-recursion"])
+    _, chosen, *_ = map(json.loads, result.stdout.splitlines())
+    assert chosen["settings"] == "adaptive: threshold 0.99, steps ≤ 8, depth 2, give up"
 
 
 def test_generate_minimal_puzzles_lose_uniqueness_without_any_clue():
