@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import signal
 import sys
 import time
@@ -358,9 +359,14 @@ def run_train(
     if world > 1:
         import torch.distributed
 
+        torch.distributed.barrier()  # every rank done with the group before any tears it down
         torch.distributed.destroy_process_group()
     if rank:
-        return
+        # The other ranks have nothing left to do. Leaving without the interpreter's teardown,
+        # where gloo's native threads abort the process now and then (SIGABRT, "terminate
+        # called without an active exception", torch 2.13), keeps their exit status clean.
+        sys.stderr.flush()
+        os._exit(0)
     if average_with_init:  # after training, so the resumable state keeps the trained weights
         average_with(model, init)
         metadata["averaged_with_init"] = True
