@@ -228,8 +228,8 @@ def run_bench(
     ratios hold on a noisy machine."""
     task = get_task(task_name)
     model, header = load_model(task_name, weights, device)
-    fixed = Decoding(fixed=True).with_defaults(header["defaults"])
     stored = header["defaults"]
+    fixed = Decoding(fixed=True).with_defaults(stored)
     threshold = stored.get("threshold", 0.99) if threshold is None else threshold
     adaptive_depth = stored.get("adaptive_depth", False) if adaptive_depth is None else adaptive_depth
     adaptive = replace(
