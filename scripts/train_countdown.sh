@@ -17,5 +17,5 @@ step countdown-cont2 --init-from runs/countdown-base.safetensors --batch-size 64
 step countdown-cont3 --init-from runs/countdown-cont2.safetensors --batch-size 64 --train-steps 3000 --lr 1e-3 --warmup-steps 50 --seed 3
 step countdown-cont4 --init-from runs/countdown-cont3.safetensors --batch-size 128 --train-steps 2500 --lr 1e-3 --warmup-steps 50 --seed 4
 step countdown-cont5 --init-from runs/countdown-cont4.safetensors --batch-size 128 --train-steps 1500 --lr 1e-3 --warmup-steps 50 --seed 5
-step countdown --init-from runs/countdown-cont5.safetensors --batch-size 128 --train-steps 2800 --lr 1e-3 --warmup-steps 50 --seed 6
-echo "runs/countdown.safetensors is the recipe's result; compare it with rmdm eval, then copy it to weights/ to ship it"
+step countdown-final --init-from runs/countdown-cont5.safetensors --batch-size 128 --train-steps 2800 --lr 1e-3 --warmup-steps 50 --seed 6
+echo "runs/countdown-final.safetensors is the recipe's result; compare it with rmdm eval, then copy it to weights/ to ship it"

@@ -40,7 +40,7 @@ step sudoku-rd8 --init-from runs/sudoku-unique2.safetensors --depth 8 --random-d
 step sudoku-rd12 --init-from runs/sudoku-rd8.safetensors --depth 12 --random-depth --train-steps 5376 --lr 1e-3 \
     --warmup-steps 50 --mask-max 1.0 --pool-size 1 --puzzle-pool 4000 --puzzle-share 1.0 --seed 25 --average-with-init
 # The same again, with a moving average of the weights written out, then averaged with the start.
-step sudoku --init-from runs/sudoku-rd12.safetensors --depth 12 --random-depth --train-steps 6000 --lr 1e-3 \
+step sudoku-final --init-from runs/sudoku-rd12.safetensors --depth 12 --random-depth --train-steps 6000 --lr 1e-3 \
     --warmup-steps 50 --mask-max 1.0 --pool-size 1 --puzzle-pool 4000 --puzzle-share 1.0 --seed 26 --ema 0.999 \
     --average-with-init
-echo "runs/sudoku.safetensors is the shipped recipe's result; compare it with rmdm eval, then copy it to weights/ to ship it"
+echo "runs/sudoku-final.safetensors is the shipped recipe's result; compare it with rmdm eval, then copy it to weights/ to ship it"
