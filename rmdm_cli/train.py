@@ -331,6 +331,7 @@ def train(
     average = {name: p.detach().clone() for name, p in model.named_parameters()} if config.ema else None
     step, seconds = 0, 0.0
     core_seconds = 0.0  # seconds times the cores busy then, summed: a resumed run may have another rank count
+    ranks, threads = world, torch.get_num_threads()  # the processes that trained it, for the metadata
     if state_path.exists():
         state = torch.load(state_path, weights_only=False, map_location=device)
         if not TrainConfig.from_dict(state["config"], task).same_run(
@@ -347,6 +348,8 @@ def train(
             average = state["ema"]
         core_seconds = state.get("core_seconds", seconds * world * torch.get_num_threads())  # older states
     finished = progress(config, step, seconds) >= 1  # a finished run is only written out again: no data to make
+    if finished:  # so its metadata names the processes that trained it, not the one rewriting it
+        ranks, threads = state.get("ranks", ranks), state.get("threads", threads)
     batches = None if finished else Batches(task, config, workers)
     step_loss = LossOfShare(model, world)
     if world > 1:
@@ -365,6 +368,8 @@ def train(
                 "step": step,
                 "seconds": seconds,
                 "core_seconds": core_seconds,
+                "ranks": ranks,
+                "threads": threads,
                 **({"ema": average} if average is not None else {}),
             },
             tmp,
@@ -414,8 +419,8 @@ def train(
         "steps": step,
         "examples": step * config.batch_size,
         "train_seconds": round(seconds, 1),
-        "threads": torch.get_num_threads(),
-        "ranks": world,
+        "threads": threads,
+        "ranks": ranks,
         "core_seconds": round(core_seconds, 1),
         "device": torch.cuda.get_device_name(device) if torch.device(device).type == "cuda" else "cpu",
         "data": f"{recipe}; per-example mask ratio U({config.mask_min}, {config.mask_max})",

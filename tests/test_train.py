@@ -113,9 +113,11 @@ def test_core_seconds_are_summed_in_the_state_and_survive_a_rewrite(tmp_path):
     _, metadata = train(task, config, state_path)
     state = torch.load(state_path, weights_only=False)
     assert state["core_seconds"] > 0 and metadata["core_seconds"] == round(state["core_seconds"], 1)
-    torch.save(state | {"core_seconds": 1234.5}, state_path)  # as if two ranks had trained it
+    assert state["ranks"] == 1 and state["threads"] == 1
+    torch.save(state | {"core_seconds": 1234.5, "ranks": 2}, state_path)  # as if two ranks had trained it
     _, rewritten = train(task, config, state_path)
     assert rewritten["steps"] == 3 and rewritten["core_seconds"] == 1234.5
+    assert rewritten["ranks"] == 2
     assert total_cost({}, rewritten | {"device": "cpu"}) == {"total_train_seconds": 1234.5}
     del state["core_seconds"]  # a state from before the sum: its seconds times this process's cores
     torch.save(state, state_path)
