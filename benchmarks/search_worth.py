@@ -30,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
     task = get_task(args.task)
     model, header = load_model(args.task, args.weights, "cpu")
-    searched = Decoding(search=True).with_defaults(header["defaults"])
+    searched = Decoding(search=True).with_defaults(header["defaults"], task)
     print("| set | puzzles | search | solved % | mean nodes | median nodes | median forward passes | puzzles/s |")
     print("|---|---|---|---|---|---|---|---|")
     for path in args.files:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import signal
 import sys
 from enum import Enum
 from pathlib import Path
@@ -108,7 +109,12 @@ Depth = Annotated[
     typer.Option(min=1, help="Recursion depth: block-stack applications per step (default: from the weights)."),
 ]
 Steps = Annotated[
-    int | None, typer.Option(min=1, help="Sampler: denoising steps, rounds of committing (default: from the weights).")
+    int | None,
+    typer.Option(
+        min=1,
+        help="Denoising steps: the sampler's rounds of committing (default: from the weights); with search, the model"
+        " is asked again after every 1/steps of the blanks is committed (default: the task's).",
+    ),
 ]
 Device = Annotated[DeviceChoice, typer.Option(help="Where to run the model.")]
 Weights = Annotated[
@@ -119,9 +125,11 @@ Weights = Annotated[
     ),
 ]
 Order = Annotated[
-    OrderChoice,
+    OrderChoice | None,
     typer.Option(
-        help="Sampler: which masked cells a step commits first (experimental: every other order measured worse)."
+        help="Sampler: which masked cells a step commits first (experimental: every other order measured worse)"
+        " [default: confidence].",
+        show_default=False,
     ),
 ]
 Threshold = Annotated[
@@ -176,7 +184,19 @@ Search = Annotated[
     ),
 ]
 Budget = Annotated[
-    int, typer.Option(min=1, help="With search: forward passes (block applications) a puzzle may spend.")
+    int | None,
+    typer.Option(
+        min=1, help=f"With search: forward passes (block applications) a puzzle may spend [default: {SEARCH_BUDGET}]."
+    ),
+]
+Threads = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="CPU threads for the model [default: 1, so runs side by side never slow each other; one puzzle on the"
+        " CPU runs on NumPy, on one thread, unless --threads is given].",
+        show_default=False,
+    ),
 ]
 Retries = Annotated[
     int,
@@ -210,7 +230,10 @@ def make_solve(task_name: str):
         depth: Depth = None,
         steps: Steps = None,
         device: Device = DeviceChoice.auto,
-        seed: Annotated[int, typer.Option(help="Random seed (random commit order, retries).")] = 0,
+        seed: Annotated[
+            int | None,
+            typer.Option(help="Sampler: random seed of the random and sampled commit orders and of retries."),
+        ] = None,
         weights: Weights = None,
         output_format: Annotated[
             FormatChoice, typer.Option("--format", help="text: one answer a line; jsonl: one object a puzzle.")
@@ -223,15 +246,16 @@ def make_solve(task_name: str):
                 show_default=False,
             ),
         ] = None,
-        order: Order = OrderChoice.confidence,
+        order: Order = None,
         threshold: Threshold = None,
         adaptive_depth: AdaptiveDepth = False,
         fixed: Fixed = False,
         give_up: GiveUp = False,
         retries: Retries = 0,
         search: Search = True,
-        budget: Budget = SEARCH_BUDGET,
+        budget: Budget = None,
         batch_size: Annotated[int, typer.Option(min=1, help="Puzzles solved together.")] = 256,
+        threads: Threads = None,
     ) -> None:
         from rmdm_cli.run import run_solve
         from rmdm_cli.solving import Decoding
@@ -244,18 +268,19 @@ def make_solve(task_name: str):
                     "no puzzle given: pass a puzzle, a file, or pipe "
                     f"puzzles on stdin (see rmdm solve {task_name} --help)"
                 )
+            refuse_unused_options(search, order, threshold, adaptive_depth, fixed, give_up, retries, seed, budget)
             decoding = Decoding(
                 depth,
                 steps,
-                order.value,
+                (order or OrderChoice.confidence).value,
                 threshold,
                 adaptive_depth=adaptive_depth,
                 fixed=fixed,
                 give_up=give_up,
                 retries=retries,
-                seed=seed,
+                seed=seed or 0,
                 search=search,
-                budget=budget,
+                budget=budget or SEARCH_BUDGET,
             )
             code = run_solve(
                 task_name,
@@ -266,6 +291,7 @@ def make_solve(task_name: str):
                 output_format.value,
                 live,
                 batch_size,
+                threads,
                 console,
             )
         except UsageError as error:
@@ -282,6 +308,26 @@ def make_solve(task_name: str):
             parameters=[p for name, p in signature.parameters.items() if name not in ("numbers", "target")]
         )
     return solve
+
+
+def refuse_unused_options(search: bool, order, threshold, adaptive_depth, fixed, give_up, retries, seed, budget):
+    """Every option given changes what happens, or is refused here."""
+    if search:
+        given = {
+            "--order": order is not None,
+            "--threshold": threshold is not None,
+            "--adaptive-depth": adaptive_depth,
+            "--fixed": fixed,
+            "--give-up": give_up,
+            "--retries": retries > 0,
+            "--seed": seed is not None,
+        }
+        if names := [name for name, passed in given.items() if passed]:
+            raise UsageError(f"{', '.join(names)}: the sampler's options; add --no-search to run the sampler")
+    elif budget is not None:
+        raise UsageError("--budget bounds the search; it means nothing with --no-search")
+    elif seed is not None and retries == 0 and order not in (OrderChoice.random, OrderChoice.sampled):
+        raise UsageError("--seed draws the random and sampled commit orders and retries; none is asked for")
 
 
 def problem_from_options(numbers: str | None, target: int | None, extra: list[str]) -> str:
@@ -317,6 +363,7 @@ def make_eval(task_name: str):
         search: Search = True,
         budget: Budget = SEARCH_BUDGET,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
+        threads: Annotated[int, typer.Option(min=1, help="CPU threads for the model.")] = 1,
     ) -> None:
         from rmdm_cli.run import run_eval
         from rmdm_cli.solving import Decoding
@@ -342,6 +389,7 @@ def make_eval(task_name: str):
                 ),
                 as_json,
                 console,
+                threads,
                 budget if search else 0,
             )
         except UsageError as error:
@@ -383,6 +431,7 @@ def make_bench(task_name: str):
         device: Device = DeviceChoice.auto,
         weights: Weights = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
+        threads: Annotated[int, typer.Option(min=1, help="CPU threads for the model.")] = 1,
     ) -> None:
         from rmdm_cli.run import run_bench
 
@@ -401,6 +450,7 @@ def make_bench(task_name: str):
                 as_json,
                 console,
                 budget,
+                threads,
             )
         except UsageError as error:
             raise fail(str(error)) from None
@@ -683,4 +733,8 @@ for _name in TASK_NAMES:
 
 
 def main() -> None:
+    if hasattr(signal, "SIGPIPE"):
+        # A reader that closes the pipe (`| head -1`) ends rmdm the way it ends `cat` or `grep`:
+        # quietly, with the shell's status 141, instead of Python's BrokenPipeError.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     app()

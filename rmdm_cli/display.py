@@ -15,7 +15,9 @@ from typing import Any
 from rich.console import Console, Group
 from rich.text import Text
 
-LEGEND = "bold given · green sure (≥ 0.9) · yellow unsure · red breaks a rule · dots open"
+# Each word in the style it names; without colour, the marks the views then draw.
+LEGEND = (("given", "bold"), ("green sure (≥ 0.9)", "green"), ("yellow unsure", "yellow"), ("red breaks a rule", "red"))
+PLAIN_LEGEND = "[5] given · 5 the model's · (5) breaks a rule · dots open"
 
 
 class Progress:
@@ -89,53 +91,81 @@ class Progress:
             self.progress.refresh()
 
 
-def solve_live(model, task, puzzle, decoding, console: Console):
-    """Solve one puzzle while showing every denoising step; the final view stays on screen."""
-    from rich.live import Live
+def legend(plain: bool) -> Text:
+    if plain:
+        return Text(PLAIN_LEGEND)
+    text = Text()
+    for words, style in LEGEND:
+        text.append(words, style=style)
+        text.append(" · ", style="dim")
+    text.append("dots open", style="dim")
+    return text
 
-    from rmdm_cli.solving import solve_batch
 
-    tokens = task.encode(puzzle)
-    mask_token = model.config.mask_token
-    to_fill = [token == mask_token for token in tokens]
+class LiveView:
+    """One puzzle's refinement on stderr, drawn from what the solver reports: each sampler
+    state or search step as it comes, and at the end the answer itself, which stays on screen."""
 
-    def view(tokens_row, confidence_row, caption: str):
-        return Group(
-            task.render(puzzle, tokens_row, confidence_row), Text(caption, style="dim"), Text(LEGEND, style="dim")
+    def __init__(self, console: Console, task, puzzle, decoding):
+        from rich.live import Live
+
+        self.console, self.task, self.puzzle, self.decoding = console, task, puzzle, decoding
+        self.plain = console.no_color or console.color_system is None
+        self.mask_token = task.mask_token
+        self.tokens = task.encode(puzzle)
+        self.to_fill = [token == self.mask_token for token in self.tokens]
+        mode = "search" if decoding.search else f"step 0/{decoding.steps}"
+        self.live = Live(
+            self.view(self.tokens, [0.0] * len(self.tokens), f"{mode} · depth {decoding.depth}"),
+            console=console,
+            refresh_per_second=20,
+            redirect_stdout=False,
+            redirect_stderr=False,
         )
 
-    first = view(tokens, [0.0] * len(tokens), f"step 0/{decoding.steps} · depth {decoding.depth}")
-    with Live(first, console=console, refresh_per_second=20, redirect_stdout=False, redirect_stderr=False) as screen:
+    def __enter__(self) -> LiveView:
+        self.live.start()
+        return self
 
-        def show(state) -> None:
-            row, confidence = state.tokens[0].tolist(), state.confidence[0].tolist()
-            filled = [c for c, free, token in zip(confidence, to_fill, row) if free and token != mask_token]
-            mean = sum(filled) / max(1, len(filled))
-            caption = (
-                f"step {state.step}/{decoding.steps} · depth {decoding.depth} "
-                f"· {row.count(mask_token)} open · mean confidence {mean:.3f}"
-            )
-            screen.update(view(row, confidence, caption))
+    def __exit__(self, *exc) -> None:
+        self.live.stop()
+        if not self.console.is_terminal:  # Rich ends the last frame's line only on a terminal
+            self.console.line()
 
-        def show_search(_, trace) -> None:
-            if trace.tokens is None:
-                return
-            row = [int(token) for token in trace.tokens]
-            confidence = [1.0 if token != mask_token else 0.0 for token in row]
-            caption = (
-                f"search · depth {decoding.depth} · {row.count(mask_token)} open · {trace.nodes} commitments tried "
-                f"· {trace.backtracks} backtracks"
-            )
-            screen.update(view(row, confidence, caption))
+    def view(self, tokens, confidence, caption: str) -> Group:
+        board = self.task.render(self.puzzle, tokens, confidence, plain=self.plain)
+        return Group(board, Text(caption, style="dim"), legend(self.plain))
 
-        answers = solve_batch(model, task, [puzzle], decoding, on_state=show, on_trace=show_search)
-    (answer,) = answers
-    outcome = "[green]solved[/]" if answer.solved else "[red]not solved[/]"
-    searched = f" · {answer.backtracks} backtracks" if decoding.search else ""
-    console.print(
-        outcome, f"· {answer.forward_passes} forward passes{searched} · {answer.seconds:.2f} s", highlight=False
-    )
-    return answers
+    def show_state(self, state) -> None:
+        """A sampler state (one puzzle's batch)."""
+        row, confidence = state.tokens[0].tolist(), state.confidence[0].tolist()
+        filled = [c for c, free, token in zip(confidence, self.to_fill, row) if free and token != self.mask_token]
+        mean = sum(filled) / max(1, len(filled))
+        caption = (
+            f"step {state.step}/{self.decoding.steps} · depth {self.decoding.depth} "
+            f"· {row.count(self.mask_token)} open · mean confidence {mean:.3f}"
+        )
+        self.live.update(self.view(row, confidence, caption))
+
+    def show_trace(self, _, trace) -> None:
+        """A search's step: the committed state it last showed the model."""
+        if trace.tokens is None:
+            return
+        row = [int(token) for token in trace.tokens]
+        confidence = [1.0 if token != self.mask_token else 0.0 for token in row]
+        caption = (
+            f"search · depth {self.decoding.depth} · {row.count(self.mask_token)} open "
+            f"· {trace.nodes} commitments tried · {trace.backtracks} backtracks"
+        )
+        self.live.update(self.view(row, confidence, caption))
+
+    def finish(self, answer) -> None:
+        """The last frame: the answer the solver reports, and how it went."""
+        outcome = "solved" if answer.solved else "not solved"
+        searched = f" · {answer.nodes} commitments tried · {answer.backtracks} backtracks" if self.decoding.search else ""
+        caption = f"{outcome} · {answer.forward_passes} forward passes{searched} · {answer.seconds:.2f} s"
+        confidence = [1.0] * len(answer.tokens)
+        self.live.update(self.view(answer.tokens, confidence, caption), refresh=True)
 
 
 def print_rows(rows: list[dict[str, Any]], title: str, as_json: bool) -> None:

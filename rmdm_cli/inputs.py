@@ -45,23 +45,31 @@ def open_sources(sources: list[str]) -> Iterator[tuple[int, str]]:
         return numbered_lines(sys.stdin.buffer)
     if len(sources) == 1:
         path = Path(sources[0])
-        if path.is_file():
+        if _is_file(sources[0]):
             return _file_lines(path)
         if _looks_like_a_path(sources[0]):  # a mistyped file name, not a puzzle
             raise UsageError(f"{sources[0]}: " + ("a folder, not a file" if path.is_dir() else "no such file"))
     for source in sources:
-        if source == "-" or Path(source).is_file():
+        if source == "-" or _is_file(source):
             raise UsageError("give either one FILE, -, or one or more puzzles, not a mix")
-    return iter(enumerate((source.strip() for source in sources), start=1))
+    # An argument may hold several lines (a grid pasted as `"$(cat grid.txt)"`): each is numbered
+    # by its argument's position, so the task can join them as it joins a file's lines.
+    return ((position, line.strip()) for position, source in enumerate(sources, 1) for line in source.splitlines())
 
 
-def count_lines(sources: list[str]) -> int | None:
-    """How many puzzle lines the sources hold, where that is known before solving (None for stdin)."""
+def _is_file(source: str) -> bool:
+    """Whether the argument names a file; a text no file name can be (too long, a NUL byte) does not."""
+    try:
+        return Path(source).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def count_puzzles(task: Task, sources: list[str]) -> int | None:
+    """How many puzzles the sources hold, where that is known before solving (None for stdin)."""
     if not sources or sources == ["-"]:
         return None
-    if len(sources) == 1 and Path(sources[0]).is_file():
-        return sum(1 for _ in _file_lines(Path(sources[0])))
-    return len(sources)
+    return sum(1 for _ in task.records(open_sources(sources)))
 
 
 def _looks_like_a_path(source: str) -> bool:

@@ -17,9 +17,9 @@ import typer
 from rich.console import Console
 
 from rmdm_cli.checkpoint import load_model
-from rmdm_cli.display import Progress, print_rows, solve_live
+from rmdm_cli.display import LiveView, Progress, print_rows
 from rmdm_cli.errors import UsageError
-from rmdm_cli.inputs import count_lines, open_sources, read_puzzle_file
+from rmdm_cli.inputs import count_puzzles, open_sources, read_puzzle_file
 from rmdm_cli.solving import Decoding, diagnose, measure, solve_batch
 from rmdm_cli.tasks import PuzzleError, Task, get_task
 
@@ -61,6 +61,12 @@ def interrupts_held():
         raise KeyboardInterrupt
 
 
+def use_threads(threads: int) -> None:
+    """Torch's CPU threads for this process (the NumPy model always runs on one)."""
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+
+
 def run_solve(
     task_name,
     sources: list[str],
@@ -70,92 +76,106 @@ def run_solve(
     output_format,
     live,
     batch_size,
+    threads: int,
     console: Console,
 ) -> int:
     task = get_task(task_name)
-    if live is None:
-        live = sys.stdout.isatty() and console.is_terminal
     started = time.perf_counter()
-    total_lines = count_lines(sources)
-    lines = open_sources(sources)
     bad: list[int] = []
-    unsolved = 0
-    total = 0
-    batches = parsed_batches(task, task.records(lines), batch_size, console, bad)
+    batches = parsed_batches(task, task.records(open_sources(sources)), batch_size, console, bad)
     first = next(batches, [])
+    if not first:  # every line bad, or none: said without loading a model
+        if not bad:
+            raise UsageError("no puzzles in the input")
+        summarize(console, 0, 0, len(bad), started)
+        return 2
     second = next(batches, None)
     single = len(first) == 1 and second is None
+    if live and not single:
+        raise UsageError("--live draws one puzzle; give just one")
+    if live is None:
+        live = single and sys.stdout.isatty() and console.is_terminal
     # One puzzle: importing torch would take longer than the solve, so the CPU runs the NumPy copy.
-    model, header = load_model(task_name, weights, device, torch_free=single)
-    decoding = decoding.with_defaults(header["defaults"])
-    progress = Progress(console, "solving", total_lines, shown=not single)  # one puzzle has the live view or nothing
+    model, header = load_model(task_name, weights, device, torch_free=single and threads is None)
+    use_threads(threads or 1)
+    decoding = decoding.with_defaults(header["defaults"], task)
+    progress = Progress(console, "solving", count_puzzles(task, sources), shown=not single)
+    total = unsolved = 0
     try:
         with progress:
-            for batch in itertools.chain([first] if first else [], [second] if second else [], batches):
+            for batch in itertools.chain([first], [second] if second else [], batches):
                 puzzles = [puzzle for _, puzzle in batch]
                 if single and live:
-                    answers = solve_live(model, task, puzzles[0], decoding, console)
+                    with LiveView(console, task, puzzles[0], decoding) as view:
+                        answers = solve_batch(model, task, puzzles, decoding, view.show_state, view.show_trace)
+                        view.finish(answers[0])
                 else:
-                    done = total + len(bad)
 
-                    def on_state(state, done=done, size=len(batch)):
+                    def on_state(state, done=total + len(bad), size=len(batch)):
                         progress.update(done + size * state.step / decoding.steps)
 
                     answers = solve_batch(model, task, puzzles, decoding, on_state)
-                out = []
+                lines = []
                 for (line_no, puzzle), answer in zip(batch, answers):
-                    failure = None
-                    if not answer.solved:
+                    failure = None if answer.solved else diagnose(task, puzzle, answer)
+                    if failure:
                         unsolved += 1
-                        failure = diagnose(task, puzzle, answer)
                         console.print(f"line {line_no}: not solved: {failure.message}", highlight=False)
-                    if output_format == "jsonl":
-                        record = {
-                            "line": line_no,
-                            task.input_field: task.format_puzzle(puzzle),
-                            task.output_field: answer.answer,
-                            "solved": answer.solved,
-                        }
-                        if failure:
-                            record.update(solvable=failure.reason != "no solution", reason=failure.reason)
-                            if failure.detail:
-                                record["broken_rule"] = failure.detail
-                        record.update(
-                            depth=decoding.depth,
-                            steps=decoding.steps,
-                            forward_passes=answer.forward_passes,
-                            attempts=answer.attempts,
-                            seconds=round(answer.seconds, 4),
-                        )
-                        if decoding.search:
-                            record.update(nodes=answer.nodes, backtracks=answer.backtracks)
-                        out.append(json.dumps(record) + "\n")
-                    else:
-                        out.append(answer.answer + "\n")
+                    record = answer_record(task, line_no, puzzle, answer, failure, decoding)
+                    lines.append(json.dumps(record) if output_format == "jsonl" else record["answer"] or "")
                 with interrupts_held():  # a batch is written and counted whole, or not at all
-                    progress.write_stdout("".join(out))
+                    progress.write_stdout("".join(line + "\n" for line in lines))
                     total += len(batch)
                 progress.update(total + len(bad), note=f"{total - unsolved} solved", force=True)
     except KeyboardInterrupt:  # what was finished is already printed and flushed
         console.print(f"interrupted after {total} puzzles", highlight=False)
         return 130
-    if total == 0 and not bad:
-        raise UsageError("no puzzles in the input")
     if total + len(bad) > 1:
-
-        def plural(count: int, word: str) -> str:
-            return f"{count} {word}{'' if count == 1 else 's'}"
-
-        console.print(
-            (
-                f"{plural(total, 'puzzle')}: {total - unsolved} solved, {unsolved} not solved, "
-                f"{plural(len(bad), 'bad line')} · {time.perf_counter() - started:.1f} s"
-            ),
-            highlight=False,
-        )
+        summarize(console, total, unsolved, len(bad), started)
     if bad:
         return 2
     return 1 if unsolved else 0
+
+
+def answer_record(task: Task, line_no: int, puzzle, answer, failure, decoding: Decoding) -> dict:
+    """A puzzle's JSON line. `answer` is null unless the checker accepts it: an unsolved
+    puzzle's last attempt goes in `last_attempt`, so nothing reads it as an answer."""
+    record = {"line": line_no, "puzzle": task.format_puzzle(puzzle), "answer": answer.answer if answer.solved else None}
+    record["solved"] = answer.solved
+    if failure:
+        record.update(last_attempt=answer.answer, solvable=failure.reason != "no solution", reason=failure.reason)
+        if failure.detail:
+            record["broken_rule"] = failure.detail
+    record.update(
+        mode="search" if decoding.search else "sampler",
+        depth=decoding.depth,
+        steps=decoding.steps,
+        forward_passes=answer.forward_passes,
+        attempts=answer.attempts,
+        seconds=round(answer.seconds, 4),
+    )
+    if decoding.search:
+        record.update(budget=decoding.budget, nodes=answer.nodes, backtracks=answer.backtracks)
+    else:
+        record.update(
+            threshold=decoding.threshold,
+            adaptive_depth=decoding.adaptive_depth,
+            order=decoding.order,
+            give_up=decoding.give_up,
+            retries=decoding.retries,
+        )
+    return record
+
+
+def summarize(console: Console, total: int, unsolved: int, bad: int, started: float) -> None:
+    def plural(count: int, word: str) -> str:
+        return f"{count} {word}{'' if count == 1 else 's'}"
+
+    console.print(
+        f"{plural(total, 'puzzle')}: {total - unsolved} solved, {unsolved} not solved, "
+        f"{plural(bad, 'bad line')} · {time.perf_counter() - started:.1f} s",
+        highlight=False,
+    )
 
 
 def run_eval(
@@ -169,14 +189,17 @@ def run_eval(
     decoding: Decoding,
     as_json: bool,
     console: Console,
+    threads: int,
     search_budget: int = 0,
 ) -> None:
     """Solved % per file x depth x steps for the model alone and, with a `search_budget`, with
     verified search."""
     task = get_task(task_name)
     model, header = load_model(task_name, weights, device)
-    decoding = decoding.with_defaults(header["defaults"])
+    use_threads(threads)
+    decoding = decoding.with_defaults(header["defaults"], task)
     depths = depths or [decoding.depth]
+    given_steps = bool(steps_list)
     steps_list = steps_list or [decoding.steps]
     rows = []
     for path in files:
@@ -197,7 +220,8 @@ def run_eval(
                     measure(model, task, puzzles, replace(decoding, depth=depth, steps=steps), on_done=progress.update)
                 )
             if search_budget:  # the same puzzles with verified search, side by side
-                searched = replace(decoding, depth=depth, steps=steps, search=True, budget=search_budget)
+                search_steps = steps if given_steps else task.search_steps
+                searched = replace(decoding, depth=depth, steps=search_steps, search=True, budget=search_budget)
                 with Progress(console, f"{path.name} · depth {depth} · search", len(puzzles)) as progress:
                     measured = measure(model, task, puzzles, searched, on_done=progress.update)
                 row.update({f"search_{key}": value for key, value in measured.items()})
@@ -222,14 +246,16 @@ def run_bench(
     as_json: bool,
     console: Console,
     search_budget: int,
+    threads: int,
 ) -> None:
     """Shipped fixed defaults, adaptive settings, adaptive with retries, verified search guided
     by the model and by the rules alone, and the exact solver, measured in one run so their
     ratios hold on a noisy machine."""
     task = get_task(task_name)
     model, header = load_model(task_name, weights, device)
+    use_threads(threads)
     stored = header["defaults"]
-    fixed = Decoding(fixed=True).with_defaults(stored)
+    fixed = Decoding(fixed=True).with_defaults(stored, task)
     threshold = stored.get("threshold", 0.99) if threshold is None else threshold
     adaptive_depth = stored.get("adaptive_depth", False) if adaptive_depth is None else adaptive_depth
     adaptive = replace(
@@ -245,7 +271,7 @@ def run_bench(
     ]
     if retries:
         settings.append((f"adaptive + {retries} verified retries", replace(adaptive, retries=retries)))
-    searched = replace(fixed, search=True, budget=search_budget)
+    searched = replace(fixed, steps=task.search_steps, search=True, budget=search_budget)
     settings += [
         ("search, model-guided", searched),
         ("search, rules alone (uniform predictions)", replace(searched, uniform=True)),
@@ -290,11 +316,7 @@ def run_bench(
             }
         )
     if not as_json:
-        import torch
-
-        print_rows(
-            rows, f"{task_name} · {model.parameter_count():,} parameters · {torch.get_num_threads()} threads", False
-        )
+        print_rows(rows, f"{task_name} · {model.parameter_count():,} parameters · {threads} threads", False)
 
 
 def run_train(

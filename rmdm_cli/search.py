@@ -55,12 +55,13 @@ def filled(task: Task, puzzle: Any, trace: Trace) -> np.ndarray:
 def search_batch(
     model, task: Task, puzzles: Sequence[Any], decoding: Decoding, on_trace: Callable[[int, Trace], None] | None = None
 ) -> list[Answer]:
-    """Search every puzzle within `decoding.budget` forward passes at `decoding.depth`, the
+    """Search every puzzle within `decoding.budget` forward passes at `decoding.depth` (asking
+    the model after every 1/`decoding.steps` of its blanks is committed), the
     model's calls batched across them (`decoding.uniform`: uniform predictions instead of the
     model's). `on_trace(index, trace)` sees each search's progress."""
     started = time.perf_counter()
     traces = [Trace() for _ in puzzles]
-    searches = [task.search(puzzle, trace) for puzzle, trace in zip(puzzles, traces)]
+    searches = [task.search(puzzle, trace, decoding.steps) for puzzle, trace in zip(puzzles, traces)]
     passes = [0] * len(puzzles)
     found: dict[int, Any] = {}
     pending: dict[int, np.ndarray] = {}
@@ -101,11 +102,13 @@ def search_batch(
         exhausted = tokens is None and passes[index] < decoding.budget
         if tokens is None:  # the last state searched, its open tokens filled with the model's last guesses
             tokens = filled(task, puzzle, trace)
-        answer = task.decode(puzzle, list(tokens))
+        tokens = [int(token) for token in tokens]
+        answer = task.decode(puzzle, tokens)
         share = (passes[index] or 1) / total
         answers.append(
             Answer(
                 answer,
+                tokens,
                 task.check(puzzle, answer),
                 passes[index],
                 elapsed * share,

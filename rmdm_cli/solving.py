@@ -19,7 +19,8 @@ class Decoding:
     left unset, take the weights' stored defaults (the last two not when `fixed`)."""
 
     depth: int | None = None  # block-stack applications per denoising step
-    steps: int | None = None  # denoising rounds (upper bound with a threshold)
+    steps: int | None = None  # denoising rounds (upper bound with a threshold); with search, model calls
+    # between which it commits 1/steps of the blanks
     order: str = "confidence"  # which open tokens a round commits first
     threshold: float | None = None  # also commit every open token at least this confident
     adaptive_depth: bool = False  # stop recursing once the open tokens' predictions are stable
@@ -31,12 +32,13 @@ class Decoding:
     budget: int = 4000  # with search: forward passes a puzzle may spend
     uniform: bool = False  # with search: uniform predictions instead of the model's (the rules alone guide it)
 
-    def with_defaults(self, defaults: dict) -> Decoding:
+    def with_defaults(self, defaults: dict, task: Task) -> Decoding:
+        """Unset settings from the weights' stored `defaults`, the search's steps from the task."""
         stored = {} if self.fixed else defaults
         return replace(
             self,
             depth=self.depth or defaults["depth"],
-            steps=self.steps or defaults["steps"],
+            steps=self.steps or (task.search_steps if self.search else defaults["steps"]),
             threshold=stored.get("threshold") if self.threshold is None else self.threshold,
             adaptive_depth=self.adaptive_depth or stored.get("adaptive_depth", False),
         )
@@ -45,6 +47,7 @@ class Decoding:
 @dataclass
 class Answer:
     answer: str  # decoded answer text
+    tokens: list[int]  # the token row it was decoded from
     solved: bool  # decided by the task's exact checker
     forward_passes: int  # block-stack applications spent on this puzzle, all attempts
     seconds: float  # this puzzle's share of its batch's wall time, in proportion to its forward passes, all attempts
@@ -152,7 +155,7 @@ def attempt(model: Denoiser, task: Task, puzzles: Sequence[Any], decoding: Decod
     for puzzle, row, spent in zip(puzzles, final.tolist(), passes):
         answer = task.decode(puzzle, row)
         share = spent / total_passes if total_passes else 1 / len(puzzles)
-        answers.append(Answer(answer, task.check(puzzle, answer), spent, elapsed * share))
+        answers.append(Answer(answer, row, task.check(puzzle, answer), spent, elapsed * share))
     return answers
 
 

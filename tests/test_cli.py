@@ -18,10 +18,13 @@ def solve(tiny_weights, *args, input=None):
     return runner.invoke(app, ["solve", "sudoku", "--weights", str(tiny_weights), "--no-search", *args], input=input)
 
 
-def test_one_puzzle_prints_one_answer_and_exit_1_when_unsolved(tiny_weights):
+def test_an_unsolved_puzzle_gets_an_empty_line_and_exit_1(tiny_weights):
     result = solve(tiny_weights, EASY[0])
     assert result.exit_code == 1  # random weights do not solve it
-    (line,) = result.stdout.splitlines()
+    assert result.stdout == "\n"  # one line for alignment, nothing that passes for an answer
+    record = json.loads(solve(tiny_weights, "--format", "jsonl", EASY[0]).stdout)
+    assert record["answer"] is None and not record["solved"]
+    line = record["last_attempt"]  # the grid the model ended on, in a field of its own
     assert len(line) == 81 and line.isdigit() and "0" not in line
     assert all(given == "0" or given == answer for given, answer in zip(EASY[0], line))
 
@@ -33,7 +36,7 @@ def test_stdin_jsonl_fields_in_input_order(tiny_weights):
     assert [r["line"] for r in records] == [3, 4, 5]
     assert [r["puzzle"].replace(".", "0") for r in records] == EASY
     for record in records:
-        assert {"line", "puzzle", "solution", "solved", "depth", "steps", "forward_passes", "seconds"} <= set(record)
+        assert {"line", "puzzle", "answer", "solved", "depth", "steps", "forward_passes", "seconds"} <= set(record)
         assert record["solved"] is False and record["depth"] == 3 and record["steps"] == 5
         assert record["forward_passes"] == 15  # 5 steps x depth 3
     assert result.exit_code == 1
@@ -97,8 +100,9 @@ def test_seed_gives_identical_output(tiny_weights):
 
 def test_live_view_renders_the_grid(tiny_weights):
     result = solve(tiny_weights, "--live", EASY[0])
-    assert "step 8/8" in result.stderr and "depth 2" in result.stderr
-    assert len(result.stdout.splitlines()) == 1
+    assert "not solved · 16 forward passes" in result.stderr  # the last frame: the answer, 8 steps x depth 2
+    assert "dots open\nline 1: not solved: " in result.stderr
+    assert result.stdout == "\n"
 
 
 def test_eval_table_and_json(tiny_weights, tmp_path):
@@ -322,7 +326,7 @@ def test_give_up_stops_puzzles_that_break_a_rule(tiny_weights):
     plain = solve(tiny_weights, "--format", "jsonl", input="\n".join(EASY) + "\n")
     given_up = solve(tiny_weights, "--format", "jsonl", "--give-up", input="\n".join(EASY) + "\n")
     for first, record in zip(map(json.loads, plain.stdout.splitlines()), map(json.loads, given_up.stdout.splitlines())):
-        assert record["solved"] is False and len(record["solution"]) == 81 and "0" not in record["solution"]
+        assert record["solved"] is False and len(record["last_attempt"]) == 81 and "0" not in record["last_attempt"]
         assert record["forward_passes"] < first["forward_passes"]  # random weights soon repeat a digit
 
 

@@ -247,7 +247,7 @@ def test_cli_solve_countdown_jsonl(tiny_countdown_weights):
     assert result.exit_code == 2  # line 3 is bad
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["line"] for r in records] == [1, 2]
-    assert records[0]["input"] == "86,28,13,31,96" and "output" in records[0]
+    assert records[0]["puzzle"] == "86,28,13,31,96" and records[0]["answer"] is None
     assert [r.get("solvable") for r in records] == [True, False]  # the random model fails both
     assert [r["reason"] for r in records] == ["breaks a rule", "no solution"]
     assert records[0]["broken_rule"] == task_violation(records[0]) and "broken_rule" not in records[1]
@@ -257,8 +257,8 @@ def test_cli_solve_countdown_jsonl(tiny_countdown_weights):
 
 
 def task_violation(record) -> str:
-    problem = parse_problem(record["input"])
-    return answer_error(problem.numbers, problem.target, record["output"])
+    problem = parse_problem(record["puzzle"])
+    return answer_error(problem.numbers, problem.target, record["last_attempt"])
 
 
 def test_cli_numbers_and_target_options(tiny_countdown_weights):
@@ -281,7 +281,7 @@ def test_cli_numbers_and_target_options(tiny_countdown_weights):
         ],
     )
     record = json.loads(result.stdout)
-    assert record["input"] == "25,50,75,100,842" and result.exit_code == 1
+    assert record["puzzle"] == "25,50,75,100,842" and result.exit_code == 1
     missing = runner.invoke(app, ["solve", "countdown", "--weights", str(tiny_countdown_weights), "--numbers", "1,2,3"])
     assert missing.exit_code == 2 and "--numbers and --target go together" in missing.stderr
 

@@ -1,6 +1,6 @@
-"""Pipelines end the way a shell user expects: a closed pipe is quiet, Ctrl-C keeps what was done."""
+"""Pipelines end the way a shell user expects: a closed pipe is quiet and ends with the status
+`cat` would (141 in a shell), Ctrl-C keeps what was done."""
 
-import re
 import signal
 import subprocess
 import sys
@@ -20,12 +20,9 @@ def start_solve(tiny_weights, tmp_path, lines: int) -> subprocess.Popen:
         "solve",
         "sudoku",
         str(source),
-        "--no-search",
         "--weights",
         str(tiny_weights),
-        "--steps",
-        "2",
-    ]
+    ]  # the search: even random weights answer every easy puzzle
     return subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={"OMP_NUM_THREADS": "1", "PATH": ""}
     )
@@ -37,8 +34,8 @@ def test_closed_pipe_ends_quietly(tiny_weights, tmp_path):
     process.stdout.close()
     process.wait(timeout=60)
     assert all(len(line.strip()) == 81 for line in first)
-    errors = process.stderr.read().splitlines()  # no traceback, no summary: only the unsolved puzzles of random weights
-    assert errors and all(re.fullmatch(r"line \d+: not solved: .*", line) for line in errors)
+    assert process.stderr.read() == ""  # no traceback, no summary
+    assert process.returncode == -signal.SIGPIPE  # the shell's 141, as for `cat big | head -3`
 
 
 def test_ctrl_c_keeps_finished_answers_and_exits_130(tiny_weights, tmp_path):

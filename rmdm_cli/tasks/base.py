@@ -43,8 +43,7 @@ class Task:
     seq_len: int  # tokens per encoded puzzle
     vocab_size: int  # token ids, mask included
     mask_token: int
-    input_field: str  # JSON Lines output: the field naming the puzzle
-    output_field: str  # ... and the field naming the model's answer
+    search_steps: int  # the search's default --steps: it asks the model after every 1/steps of the blanks
     train_defaults: dict[str, Any] = {}  # TrainConfig fields whose default this task's recipe changes
     sampler_defaults: dict[str, Any] = {}  # adaptive sampler settings (threshold, adaptive_depth) its weights store
     DataOptions: type = NoOptions  # how its training data is made (`rmdm train TASK` options)
@@ -90,10 +89,12 @@ class Task:
         the commitments it tries are counted into `nodes[0]`."""
         raise NotImplementedError
 
-    def search(self, puzzle: Any, trace) -> Generator:
+    def search(self, puzzle: Any, trace, steps: int) -> Generator:
         """A depth-first search for an answer that passes the checker (search.py has the
         protocol): yields token states for the model, receives its probabilities (T, V), keeps
-        `trace` up to date, returns the answer tokens or None when no answer exists."""
+        `trace` up to date, returns the answer tokens or None when no answer exists. It asks
+        the model again after every 1/steps of the blanks is committed, as the sampler's
+        `steps` rounds would, and in between orders its choices by the last predictions."""
         raise NotImplementedError
 
     def solvable(self, puzzle: Any) -> bool | None:
@@ -105,9 +106,12 @@ class Task:
         model fails a solvable puzzle, since it was never shown such puzzles); None if nothing."""
         return None
 
-    def render(self, puzzle: Any, tokens: Sequence[int], confidence: Sequence[float]) -> RenderableType:
+    def render(
+        self, puzzle: Any, tokens: Sequence[int], confidence: Sequence[float], plain: bool = False
+    ) -> RenderableType:
         """A Rich view of a partly committed answer (mask tokens still open), drawn in the styles
-        display.LEGEND names: what breaks a rule in red."""
+        display.legend names: what breaks a rule in red; `plain` (no colour) adds the marks the
+        legend names for what the colours would say."""
         raise NotImplementedError
 
     def training_data(self, options: Any, seed: int) -> TrainingData:

@@ -228,6 +228,8 @@ def parse_problem(text: str) -> Problem:
             record = json.loads(text)
         except json.JSONDecodeError:
             raise PuzzleError("line starts with '{' but is not valid JSON") from None
+        except ValueError:  # Python refuses integers of thousands of digits
+            raise PuzzleError("a number in the JSON line is out of range (1-999)") from None
         if not isinstance(record, dict):
             raise PuzzleError("JSON line is not an object")
         if "input" in record:
@@ -248,6 +250,8 @@ def parse_problem(text: str) -> Problem:
     for part in parts:
         if not part.isdigit() or not part.isascii():
             raise PuzzleError(f"{part!r} is not a whole number (expected n1,...,nk,target)")
+        if len(part.lstrip("0")) > NUMBER_WIDTH:  # before int(), which refuses thousands of digits
+            raise PuzzleError(f"number {part if len(part) <= 12 else part[:12] + '…'} is out of range (1-999)")
         values.append(int(part))
     return make_problem(values[:-1], values[-1])
 
@@ -438,8 +442,7 @@ class Countdown(Task):
     seq_len = SEQ_LEN
     vocab_size = VOCAB_SIZE
     mask_token = MASK
-    input_field = "input"
-    output_field = "output"
+    search_steps = MAX_NUMBERS - 1  # the model is asked before every equation
     # Adaptive depth cuts answers short; the threshold alone keeps the fixed accuracy (docs/inference.md).
     sampler_defaults = {"threshold": 0.95}
     # The whole answer starts masked at inference, so training must see fully masked answers.
@@ -472,16 +475,18 @@ class Countdown(Task):
     def violation(self, problem: Problem, answer: str) -> str | None:
         return answer_error(problem.numbers, problem.target, answer)
 
-    def search(self, problem: Problem, trace):
+    def search(self, problem: Problem, trace, steps: int):
         """Depth-first over equations: each slot's legal pairs and operators (results computed
         exactly, the last one the target), tried in the order of the model's probability of the
         operator and the two operands; a pool of values already shown unable to reach the target
-        is not searched again."""
+        is not searched again. The model is asked again after every 1/steps of the equations."""
         import numpy as np
 
         target, dead = problem.target, set()
+        commit_every = max(1, -(-(len(problem.numbers) - 1) // steps))
 
-        def explore(equations: list[str], pool: list[tuple[int, int]]):  # pool: (value, reference token)
+        def explore(equations: list[str], pool: list[tuple[int, int]], probs=None, age: int = 0):
+            # pool: (value, reference token)
             if len(pool) == 1:
                 return equations if pool[0][0] == target else None
             key = tuple(sorted(value for value, _ in pool))
@@ -498,9 +503,10 @@ class Countdown(Task):
                             continue
                         candidates.append([0.0, rest, f"{a}{op}{b}={result}", result, a_ref, op, b_ref])
             if len(candidates) > 1:  # the model orders the choices
-                tokens = encode_solution(problem, equations)
-                trace.tokens = tokens
-                probs = yield np.array(tokens)
+                if probs is None or age >= commit_every:
+                    tokens = encode_solution(problem, equations)
+                    trace.tokens = tokens
+                    probs, age = (yield np.array(tokens)), 0
                 start = PROMPT_LEN + len(equations) * EQUATION_WIDTH
                 first, operator, second = probs[start], probs[start + 1], probs[start + 2]
                 for candidate in candidates:
@@ -511,7 +517,7 @@ class Countdown(Task):
             slot_ref = RESULT_REF + len(equations)
             for _, rest, equation, result, *_ in candidates:
                 trace.nodes += 1
-                found = yield from explore([*equations, equation], [*rest, (result, slot_ref)])
+                found = yield from explore([*equations, equation], [*rest, (result, slot_ref)], probs, age + 1)
                 if found is not None:
                     return found
                 trace.backtracks += 1
@@ -550,7 +556,9 @@ class Countdown(Task):
             f"targets {TRAIN_TARGETS[0]}-{TRAIN_TARGETS[1]}, not {', '.join(outside)}"
         )
 
-    def render(self, problem: Problem, tokens: Sequence[int], confidence: Sequence[float]) -> RenderableType:
+    def render(
+        self, problem: Problem, tokens: Sequence[int], confidence: Sequence[float], plain: bool = False
+    ) -> RenderableType:
         from rich.text import Text
 
         view = Text()
@@ -577,6 +585,8 @@ class Countdown(Task):
                     view.append(
                         text, style="green" if min(confidence[position] for position in span) >= 0.9 else "yellow"
                     )
+            if plain and slot in broken:  # without colour the mark says what red would
+                view.append("  (breaks a rule)")
             view.append("\n")
         return view
 

@@ -308,11 +308,6 @@ class SudokuTrainingData:
         return examples[:, 0].reshape(batch_size, 81), examples[:, 1].reshape(batch_size, 81) == 0
 
 
-# The model is asked again after this many commitments: its predictions from a few commitments
-# back still order the digits about as well, at a fraction of the forward passes (docs/inference.md).
-REFRESH = 8
-
-
 class Sudoku(Task):
     name = "sudoku"
     position_groups = (tuple(ROW), tuple(COL), tuple(BOX))  # the model sees the three constraint groups directly
@@ -320,16 +315,21 @@ class Sudoku(Task):
     seq_len = 81
     vocab_size = 10  # mask + digits 1-9
     mask_token = 0
-    input_field = "puzzle"
-    output_field = "solution"
+    # The search asks the model again after 1/8 of the blanks are committed: predictions from a
+    # few commitments back still order the digits about as well, at a fraction of the forward
+    # passes (docs/inference.md).
+    search_steps = 8
     # About the fixed sampler's accuracy for a fraction of its passes (docs/inference.md).
     sampler_defaults = {"threshold": 0.9999, "adaptive_depth": True}
     DataOptions = SudokuData
     GenerateOptions = SudokuPuzzles
 
     def records(self, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
-        """Plain 81-character lines, or CSV with a `quizzes` (Kaggle) or `q` (Sudoku-Extreme) column."""
+        """Plain 81-character lines; a grid written as 9 lines of 9 cells (spaces, `|` and rule
+        lines of `-`, `+` and `=` between them are ignored), numbered by its first line; or CSV
+        with a `quizzes` (Kaggle) or `q` (Sudoku-Extreme) column."""
         column = None
+        rows: list[tuple[int, str]] = []  # the grid being read, one (line number, 9 cells) a row
         for index, (line_no, text) in enumerate(lines):
             if index == 0 and "," in text:
                 header = [name.strip().lower() for name in text.split(",")]
@@ -343,8 +343,22 @@ class Sudoku(Task):
             if column is not None:
                 fields = text.split(",")
                 yield line_no, fields[column] if column < len(fields) else ""
-            else:
-                yield line_no, text
+                continue
+            if not text.strip("-+=| \t"):
+                continue  # a rule line between a grid's bands
+            cells = "".join(text.replace("|", " ").split())
+            if len(cells) == 9:
+                rows.append((line_no, cells))
+                if len(rows) == 9:
+                    yield rows[0][0], "".join(cells for _, cells in rows)
+                    rows = []
+                continue
+            if rows:  # a grid cut short: reported as the bad puzzle it is
+                yield rows[0][0], "".join(cells for _, cells in rows)
+                rows = []
+            yield line_no, cells if len(cells) == 81 else text
+        if rows:
+            yield rows[0][0], "".join(cells for _, cells in rows)
 
     def parse(self, text: str) -> Grid:
         return parse_grid(text)
@@ -373,10 +387,13 @@ class Sudoku(Task):
     def solvable(self, puzzle: Grid) -> bool:
         return bool(solve_exact(puzzle))
 
-    def search(self, puzzle: Grid, trace):
+    def search(self, puzzle: Grid, trace, steps: int):
         """Depth-first: fill what the rules force, then branch on the open cell whose most likely
-        legal digit the model is surest of, trying its legal digits in the model's order."""
+        legal digit the model is surest of, trying its legal digits in the model's order. The
+        model is asked again after every 1/steps of the blanks is committed."""
         import numpy as np
+
+        commit_every = max(1, -(-puzzle.count(0) // steps))
 
         def explore(grid: list[int], probs=None, age: int = 0):
             grid = propagate(grid)
@@ -384,7 +401,7 @@ class Sudoku(Task):
                 return None
             if 0 not in grid:
                 return grid
-            if probs is None or age >= REFRESH:
+            if probs is None or age >= commit_every:
                 trace.tokens = list(grid)
                 probs, age = (yield grid), 0
             best, best_key, best_digits = -1, (10, 0.0), []
@@ -422,31 +439,39 @@ class Sudoku(Task):
         solutions = solve_exact(puzzle, nodes=nodes)
         return format_grid(solutions[0], blank="0") if solutions else None
 
-    def render(self, puzzle: Grid, tokens: Sequence[int], confidence: Sequence[float]) -> RenderableType:
+    def render(
+        self, puzzle: Grid, tokens: Sequence[int], confidence: Sequence[float], plain: bool = False
+    ) -> RenderableType:
         from rich.table import Table
         from rich.text import Text
 
         broken = conflicting_cells([given or token for given, token in zip(puzzle, tokens)])
         table = Table(show_header=False, show_lines=False, box=None, padding=(0, 0))
-        for _ in range(3):
-            table.add_column()
+        table.add_column()
+        stack = 12 if plain else 6  # a stack's three cells
+        rule = "-" * stack + "+" + "-" * (stack + 1) + "+" + "-" * stack
         for band in range(3):
             if band:
-                table.add_row(Text("------+-------+------", style="dim"), "", "")
+                table.add_row(Text(rule, style="dim"))
             for row in range(band * 3, band * 3 + 3):
                 line = Text()
                 for col in range(9):
                     if col and col % 3 == 0:
                         line.append("| ", style="dim")
                     cell = row * 9 + col
+                    digit = puzzle[cell] or tokens[cell]
                     if puzzle[cell]:
-                        line.append(f"{puzzle[cell]} ", style="bold red" if cell in broken else "bold")
-                    elif tokens[cell]:
+                        style = "bold red" if cell in broken else "bold"
+                    elif digit:
                         style = "red" if cell in broken else "green" if confidence[cell] >= 0.9 else "yellow"
-                        line.append(f"{tokens[cell]} ", style=style)
                     else:
-                        line.append("· ", style="dim")
-                table.add_row(line.rstrip() or line, "", "")
+                        style = "dim"
+                    text = str(digit) if digit else "·"
+                    if plain:  # without colour the marks say what the styles would
+                        text = f"[{text}]" if puzzle[cell] else f"({text})" if cell in broken else f" {text} "
+                    line.append(f"{text} ", style=style)
+                line.rstrip()
+                table.add_row(line)
         return table
 
     def training_data(self, options: SudokuData, seed: int) -> TrainingData:
