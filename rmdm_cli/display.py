@@ -162,7 +162,9 @@ class LiveView:
     def finish(self, answer) -> None:
         """The last frame: the answer the solver reports, and how it went."""
         outcome = "solved" if answer.solved else "not solved"
-        searched = f" · {answer.nodes} commitments tried · {answer.backtracks} backtracks" if self.decoding.search else ""
+        searched = (
+            f" · {answer.nodes} commitments tried · {answer.backtracks} backtracks" if self.decoding.search else ""
+        )
         caption = f"{outcome} · {answer.forward_passes} forward passes{searched} · {answer.seconds:.2f} s"
         confidence = [1.0] * len(answer.tokens)
         self.live.update(self.view(answer.tokens, confidence, caption), refresh=True)

@@ -4,6 +4,7 @@ holds exactly the answers while progress and messages go to stderr."""
 import json
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -15,7 +16,7 @@ SUDOKU = benchmark_lines("easy50.txt", 3)
 COUNTDOWN = ["86,28,13,31,96", "1,1,1,50", "60,16,34,87,97"]
 
 
-def run_on_terminal(args: list[str], stdout_on_terminal: bool) -> tuple[str, str, int]:
+def run_on_terminal(args: list[str], stdout_on_terminal: bool, colour: bool = True) -> tuple[str, str, int]:
     """Run `python -m rmdm_cli ARGS` with stderr on a pseudo-terminal and stdout on another one
     or on a pipe, as `rmdm ... > file` and plain `rmdm ...` run in a shell."""
     err_master, err_slave = pty.openpty()
@@ -26,7 +27,8 @@ def run_on_terminal(args: list[str], stdout_on_terminal: bool) -> tuple[str, str
         stdin=subprocess.DEVNULL,
         stdout=out_slave if stdout_on_terminal else subprocess.PIPE,
         stderr=err_slave,
-        env={**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "100", "TERM": "xterm-256color"},
+        env={**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "100", "TERM": "xterm-256color"}
+        | ({} if colour else {"NO_COLOR": "1"}),
     )
     os.close(err_slave)
     if out_slave is not None:
@@ -101,7 +103,28 @@ def test_both_ends_on_terminals_keep_answers_and_progress_apart(task, tmp_path, 
         ["solve", task, first, "--weights", str(weights), "--no-search"], stdout_on_terminal=True
     )
     answers_only(task, "text", one, 1, unsolved={1})
-    assert "step " in err and "red breaks a rule" in err  # the sampler's live view and its legend, on stderr
+    assert (
+        "not solved · " in err and "\x1b[31mred breaks a rule" in err
+    )  # the sampler's last frame, its legend in colour
     one, err, _ = run_on_terminal(["solve", task, first, "--weights", str(weights)], stdout_on_terminal=True)
     answers_only(task, "text", one, 1)
-    assert "solved" in err and "backtracks" in err and "red breaks a rule" in err  # the search's view
+    seen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", err)  # the screen's text without its styles
+    assert "solved · " in seen and "backtracks" in seen and "red breaks a rule" in seen  # the search's view
+    answer = one.strip()
+    if task == "sudoku":  # the view ends on the answer: its first row drawn
+        assert " ".join(answer[:3]) + " | " + " ".join(answer[3:6]) in seen
+    else:  # every equation of it
+        assert all(
+            f"{a} {op} {b} = {c}" in re.sub(" +", " ", seen)
+            for a, op, b, c in re.findall(r"(\d+)([-+*/])(\d+)=(\d+)", answer)
+        )
+
+
+def test_without_colour_a_given_is_told_from_the_models_digits(tiny_weights):
+    _, err, _ = run_on_terminal(
+        ["solve", "sudoku", SUDOKU[0], "--weights", str(tiny_weights)], stdout_on_terminal=True, colour=False
+    )
+    assert "\x1b[3" not in err and "[5] given" in err  # no colour, marks instead
+    first_row = SUDOKU[0][:9]
+    marks = [f"[{digit}]" if digit != "0" else "" for digit in first_row]
+    assert all(mark in err for mark in marks if mark)
