@@ -299,8 +299,9 @@ def make_solve(task_name: str):
         raise typer.Exit(code)
 
     solve.__doc__ = (
-        f"Solve {task_name} puzzles with the model: answers to stdout in input order, one line a puzzle; "
-        f"exit 0 all solved, 1 some unsolved, 2 bad input.\n\nDefault weights: {default_weights(task_name)}"
+        f"Solve {task_name} puzzles with the model: answers to stdout in input order, one line a puzzle (an empty"
+        " line for a puzzle not solved); exit 0 all solved, 1 some unsolved, 2 bad input.\n\n"
+        f"{get_task_class(task_name).rules}\n\nDefault weights: {default_weights(task_name)}"
     )
     if task_name != "countdown":  # --numbers/--target only make sense for Countdown
         signature = inspect.signature(solve, eval_str=True)

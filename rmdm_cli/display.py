@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 import time
 from typing import Any
 
@@ -21,13 +22,27 @@ PLAIN_LEGEND = "[5] given · 5 the model's · (5) breaks a rule · dots open"
 
 
 class Progress:
-    """Items done out of a total (None: unknown), with a rate and an ETA, on a terminal stderr;
-    silent otherwise. Redrawn only from `update`, never from a thread, so `write_stdout` can
-    clear the line before answers go to a stdout that shares the terminal."""
+    """Items done out of a total (None: unknown), with a rate and an ETA, on a terminal stderr.
+    Elsewhere silent, or with `logged` a plain line every LOG_EVERY seconds and one at the end,
+    for long measurements left running into a file. Redrawn only from `update`, never from a
+    thread, so `write_stdout` can clear the line before answers go to a stdout that shares the
+    terminal."""
 
-    def __init__(self, console: Console, label: str, total: float | None, unit: str = "puzzles", shown: bool = True):
+    LOG_EVERY = 30.0
+
+    def __init__(
+        self,
+        console: Console,
+        label: str,
+        total: float | None,
+        unit: str = "puzzles",
+        shown: bool = True,
+        logged: bool = False,
+    ):
         self.progress = None
-        self.last_draw = 0.0
+        self.last_draw = self.started = time.monotonic()
+        self.console, self.label, self.total, self.unit, self.completed = console, label, total, unit, 0.0
+        self.logged = logged and shown and not console.is_terminal
         if not (shown and console.is_terminal):
             return
         from rich.progress import (
@@ -69,8 +84,19 @@ class Progress:
     def __exit__(self, *exc) -> None:
         if self.progress:
             self.progress.stop()
+        if self.logged and exc[0] is None:
+            self.log()
+
+    def log(self) -> None:
+        total = f"/{self.total:.0f}" if self.total else ""
+        seconds = time.monotonic() - self.started
+        self.console.print(f"{self.label}: {self.completed:.0f}{total} {self.unit} · {seconds:.0f} s", highlight=False)
 
     def update(self, completed: float, note: str | None = None, force: bool = False) -> None:
+        self.completed = completed
+        if self.logged and time.monotonic() - self.last_draw > self.LOG_EVERY:
+            self.log()
+            self.last_draw = time.monotonic()
         if not self.progress:
             return
         fields = {} if note is None else {"note": note}
@@ -170,19 +196,71 @@ class LiveView:
         self.live.update(self.view(answer.tokens, confidence, caption), refresh=True)
 
 
-def print_rows(rows: list[dict[str, Any]], title: str, as_json: bool) -> None:
-    """JSON lines, or one Rich table on stdout (full width when piped: no truncated names)."""
-    from rich.table import Table
+# Short column heads, each word on a line of its own, so that tables fit 80 columns.
+HEADS = {
+    "puzzles": "puzzles",
+    "solved_pct": "solved %",
+    "mean_forward_passes": "mean passes",
+    "median_forward_passes": "median passes",
+    "puzzles_per_s": "puzzles/s",
+    "mean_nodes": "mean nodes",
+}
+SETTINGS_WIDTH = 26  # bench's settings column wraps at this width
 
+
+def print_rows(rows: list[dict[str, Any]], title: str, as_json: bool) -> None:
+    """JSON lines; else on a terminal a table per mode (the model alone, with search), the
+    settings every row shares said once above them, so they fit 80 columns; else (a file, a
+    pipe) tab-separated values under a header."""
     if as_json:
         for row in rows:
             print(json.dumps(row), flush=True)
         return
-    table = Table(title=title, title_justify="left")
-    for column in rows[0]:
-        table.add_column(
-            column.replace("_", " ").replace(" pct", " %"), justify="left" if column in ("set", "settings") else "right"
-        )
-    for row in rows:
-        table.add_row(*("-" if value is None else str(value) for value in row.values()))
-    Console(width=None if sys.stdout.isatty() else 240).print(table)
+    if not sys.stdout.isatty():
+        print(f"# {title}")
+        print("\t".join(rows[0]))
+        for row in rows:
+            print("\t".join("" if value is None else str(value) for value in row.values()))
+        return
+    measured = [key for key in rows[0] if key.removeprefix("search_") in HEADS and key != "puzzles"]
+    labels = [key for key in rows[0] if key not in measured and (key == "set" or len({row[key] for row in rows}) > 1)]
+    shared = [f"{key.replace('_', ' ')} {rows[0][key]}" for key in rows[0] if key not in measured + labels]
+    print(textwrap.fill(" · ".join([title, *shared]), 80))
+    groups = {"": [key for key in measured if not key.startswith("search_")]}
+    if searched := [key for key in measured if key.startswith("search_")]:
+        groups = {"the model alone": groups[""], "with search": searched}
+    for name, keys in groups.items():
+        if name:
+            print(f"\n{name}")
+        print(text_table(rows, labels, keys))
+
+
+def text_table(rows: list[dict[str, Any]], labels: list[str], keys: list[str]) -> str:
+    """Columns two spaces apart, labels left and numbers right, heads a word a line."""
+    columns = labels + keys
+    heads = [HEADS.get(key.removeprefix("search_"), key.replace("_", " ")).split() for key in columns]
+    cells = [
+        [
+            textwrap.wrap(text, SETTINGS_WIDTH) if key == "settings" else [text]
+            for key, text in ((key, "-" if row[key] is None else str(row[key])) for key in columns)
+        ]
+        for row in rows
+    ]
+    widths = [
+        max(len(line) for lines in [head, *(row[i] for row in cells)] for line in lines) for i, head in enumerate(heads)
+    ]
+
+    def lines(parts: list[list[str]], top: bool) -> list[str]:
+        height = max(len(part) for part in parts)
+        out = []
+        for n in range(height):
+            texts = []
+            for i, part in enumerate(parts):
+                at = n - (height - len(part)) if top else n  # heads sit on the rule, cells hang from the top
+                text = part[at] if 0 <= at < len(part) else ""
+                texts.append(text.ljust(widths[i]) if columns[i] in labels else text.rjust(widths[i]))
+            out.append("  ".join(texts).rstrip())
+        return out
+
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([*lines(heads, top=True), rule, *(line for row in cells for line in lines(row, top=False))])

@@ -87,7 +87,8 @@ def run_solve(
     if not first:  # every line bad, or none: said without loading a model
         if not bad:
             raise UsageError("no puzzles in the input")
-        summarize(console, 0, 0, len(bad), started)
+        if len(bad) > 1:
+            summarize(console, 0, 0, len(bad), started)
         return 2
     second = next(batches, None)
     single = len(first) == 1 and second is None
@@ -215,14 +216,16 @@ def run_eval(
                 "give_up": decoding.give_up,
                 "retries": decoding.retries,
             }
-            with Progress(console, f"{path.name} · depth {depth} · steps {steps}", len(puzzles)) as progress:
+            label = f"{path.name} · depth {depth} · steps {steps}"
+            with Progress(console, label, len(puzzles), logged=True) as progress:
                 row.update(
                     measure(model, task, puzzles, replace(decoding, depth=depth, steps=steps), on_done=progress.update)
                 )
             if search_budget:  # the same puzzles with verified search, side by side
                 search_steps = steps if given_steps else task.search_steps
                 searched = replace(decoding, depth=depth, steps=search_steps, search=True, budget=search_budget)
-                with Progress(console, f"{path.name} · depth {depth} · search", len(puzzles)) as progress:
+                label = f"{path.name} · depth {depth} · search"
+                with Progress(console, label, len(puzzles), logged=True) as progress:
                     measured = measure(model, task, puzzles, searched, on_done=progress.update)
                 row.update({f"search_{key}": value for key, value in measured.items()})
             if as_json:
@@ -286,7 +289,7 @@ def run_bench(
     for path in files:
         puzzles = read_puzzle_file(task, path, limit, console)
         for name, decoding in settings:
-            with Progress(console, f"{path.name} · {name.split(':')[0]}", len(puzzles)) as progress:
+            with Progress(console, f"{path.name} · {name.split(':')[0]}", len(puzzles), logged=True) as progress:
                 add(
                     {
                         "set": path.name,
@@ -298,7 +301,7 @@ def run_bench(
                 )
         started = time.perf_counter()
         solved, nodes = 0, [0]
-        with Progress(console, f"{path.name} · exact solver", len(puzzles)) as progress:
+        with Progress(console, f"{path.name} · exact solver", len(puzzles), logged=True) as progress:
             for done, puzzle in enumerate(puzzles, 1):
                 solved += task.check(puzzle, task.exact_answer(puzzle, nodes) or "")
                 progress.update(done)

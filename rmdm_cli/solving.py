@@ -72,7 +72,7 @@ def diagnose(task: Task, puzzle: Any, answer: Answer) -> Failure:
     """The reason an answer the checker rejected is not a solution."""
     solvable = False if answer.exhausted else task.solvable(puzzle)
     if not solvable:
-        return Failure("no solution", None, "the puzzle has no solution")
+        return Failure("no solution", None, task.no_solution)
     detail = task.violation(puzzle, answer.answer)
     message = (
         f"a solution exists; the model's answer breaks a rule: {detail}"

@@ -252,7 +252,7 @@ def test_cli_solve_countdown_jsonl(tiny_countdown_weights):
     assert [r["reason"] for r in records] == ["breaks a rule", "no solution"]
     assert records[0]["broken_rule"] == task_violation(records[0]) and "broken_rule" not in records[1]
     assert "line 3: expected 3 to 5 numbers" in result.stderr
-    assert "line 2: not solved: the puzzle has no solution\n" in result.stderr
+    assert "line 2: not solved: the target cannot be reached using every number exactly once\n" in result.stderr
     assert result.stderr.splitlines()[-1].startswith("2 puzzles: 0 solved, 2 not solved, 1 bad line · ")
 
 

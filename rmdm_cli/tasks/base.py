@@ -43,6 +43,8 @@ class Task:
     seq_len: int  # tokens per encoded puzzle
     vocab_size: int  # token ids, mask included
     mask_token: int
+    rules: str  # the puzzle's rules in a sentence, for `rmdm solve TASK --help`
+    no_solution: str = "the puzzle has no solution"  # why an unsolvable puzzle is not solved, for stderr
     search_steps: int  # the search's default --steps: it asks the model after every 1/steps of the blanks
     train_defaults: dict[str, Any] = {}  # TrainConfig fields whose default this task's recipe changes
     sampler_defaults: dict[str, Any] = {}  # adaptive sampler settings (threshold, adaptive_depth) its weights store

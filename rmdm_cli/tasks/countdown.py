@@ -442,6 +442,11 @@ class Countdown(Task):
     seq_len = SEQ_LEN
     vocab_size = VOCAB_SIZE
     mask_token = MASK
+    rules = (
+        "Combine the 3 to 5 numbers with + - * / into the target, using every number exactly once; every"
+        " intermediate result is a whole number of at least 0 (subtraction larger minus smaller, division exact)."
+    )
+    no_solution = "the target cannot be reached using every number exactly once"
     search_steps = MAX_NUMBERS - 1  # the model is asked before every equation
     # Adaptive depth cuts answers short; the threshold alone keeps the fixed accuracy (docs/inference.md).
     sampler_defaults = {"threshold": 0.95}

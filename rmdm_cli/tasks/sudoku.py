@@ -315,6 +315,7 @@ class Sudoku(Task):
     seq_len = 81
     vocab_size = 10  # mask + digits 1-9
     mask_token = 0
+    rules = "Fill every blank so that each row, column and 3x3 box holds the digits 1-9 once."
     # The search asks the model again after 1/8 of the blanks are committed: predictions from a
     # few commitments back still order the digits about as well, at a fraction of the forward
     # passes (docs/inference.md).
