@@ -1,8 +1,10 @@
 """What the model is worth to the verified search: the same search with the model's predictions
 and with uniform ones (the rules alone), and the project's exact solver, on the same puzzles in
-one run: solved %, commitments tried (nodes), forward passes and puzzles/s.
+one run: solved %, commitments tried (nodes), forward passes and puzzles/s. With `--steps`,
+the model-guided search at each of those steps (how often it asks the model), for the trade of
+forward passes against nodes.
 
-    python benchmarks/search_worth.py TASK FILE... [--limit N] [--weights W]
+    python benchmarks/search_worth.py TASK FILE... [--limit N] [--weights W] [--steps 1,2,4,8]
 """
 
 from __future__ import annotations
@@ -27,15 +29,18 @@ def main() -> None:
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--limit", type=int)
     parser.add_argument("--weights", type=Path)
+    parser.add_argument("--steps", help="comma-separated steps for the model-guided search (default: the task's)")
     args = parser.parse_args()
     task = get_task(args.task)
     model, header = load_model(args.task, args.weights, "cpu")
     searched = Decoding(search=True).with_defaults(header["defaults"], task)
-    print("| set | puzzles | search | solved % | mean nodes | median nodes | median forward passes | puzzles/s |")
+    steps = [int(value) for value in args.steps.split(",")] if args.steps else [searched.steps]
+    print("| set | puzzles | search | solved % | mean nodes | median nodes | mean forward passes | puzzles/s |")
     print("|---|---|---|---|---|---|---|---|")
     for path in args.files:
         puzzles = read_puzzle_file(task, path, args.limit, Console(stderr=True))
-        for name, decoding in (("model-guided", searched), ("rules alone", replace(searched, uniform=True))):
+        settings = [(f"model-guided, steps {value}", replace(searched, steps=value)) for value in steps]
+        for name, decoding in [*settings, ("rules alone", replace(searched, uniform=True))]:
             started = time.perf_counter()
             answers = []
             for start in range(0, len(puzzles), 256):
@@ -47,7 +52,7 @@ def main() -> None:
             row = [path.name, len(puzzles), name, f"{solved:.1f}", f"{statistics.mean(nodes):.1f}"]
             row += [
                 f"{statistics.median(nodes):.0f}",
-                f"{statistics.median(passes):.0f}",
+                f"{statistics.mean(passes):.1f}",
                 f"{len(puzzles) / seconds:.1f}",
             ]
             print("| " + " | ".join(map(str, row)) + " |", flush=True)

@@ -399,7 +399,7 @@ def run_train(
     if parent:
         metadata["init_from"] = parent
     metadata.update(total_cost(parent["training"] if parent else {}, metadata))
-    defaults = {"depth": config.depth, "steps": default_steps, **task.sampler_defaults}
+    defaults = {"depth": config.depth, "steps": default_steps, **task.stored_defaults}
     save_weights(
         out, model, task_name, metadata, defaults
     )  # written before the held-out check too, so a failure there keeps the training

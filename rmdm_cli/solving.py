@@ -33,11 +33,12 @@ class Decoding:
     uniform: bool = False  # with search: uniform predictions instead of the model's (the rules alone guide it)
 
     def with_defaults(self, defaults: dict, task: Task) -> Decoding:
-        """Unset settings from the weights' stored `defaults`, the search's steps from the task."""
+        """Unset settings from the weights' stored `defaults` (the search's depth their
+        `search_depth` where they store one), the search's steps from the task."""
         stored = {} if self.fixed else defaults
         return replace(
             self,
-            depth=self.depth or defaults["depth"],
+            depth=self.depth or (defaults.get("search_depth", defaults["depth"]) if self.search else defaults["depth"]),
             steps=self.steps or (task.search_steps if self.search else defaults["steps"]),
             threshold=stored.get("threshold") if self.threshold is None else self.threshold,
             adaptive_depth=self.adaptive_depth or stored.get("adaptive_depth", False),

@@ -17,7 +17,7 @@ def test_weights_describe_themselves(task):
     training = header["training"]
     assert training["parameters"] == model.parameter_count()
     assert training["train_seconds"] > 0 and "held_out" in training and "data" in training
-    stored = {"depth": model.config.depth, "steps": model.config.seq_len, **get_task(task).sampler_defaults}
+    stored = {"depth": model.config.depth, "steps": model.config.seq_len, **get_task(task).stored_defaults}
     assert header["defaults"] == stored
 
 

@@ -43,7 +43,7 @@ def test_jsonl_reports_the_settings_used_in_each_mode(tiny_weights):
     searched = json.loads(solve(tiny_weights, "--format", "jsonl", "--steps", "5", EASY[0]).stdout)
     assert (searched["mode"], searched["steps"], searched["budget"]) == ("search", 5, 4000)
     default = json.loads(solve(tiny_weights, "--format", "jsonl", EASY[0]).stdout)
-    assert default["steps"] == 8  # the task's search steps, not the sampler's stored 8 by chance: see the next line
+    assert default["steps"] == 1  # the task's search steps, not the 8 the weights store for the sampler
     sampled = json.loads(solve(tiny_weights, "--format", "jsonl", "--no-search", "--steps", "3", EASY[0]).stdout)
     assert (sampled["mode"], sampled["steps"], sampled["forward_passes"]) == ("sampler", 3, 6)
     assert "budget" not in sampled and sampled["threshold"] is None

@@ -47,7 +47,8 @@ class Task:
     no_solution: str = "the puzzle has no solution"  # why an unsolvable puzzle is not solved, for stderr
     search_steps: int  # the search's default --steps: it asks the model after every 1/steps of the blanks
     train_defaults: dict[str, Any] = {}  # TrainConfig fields whose default this task's recipe changes
-    sampler_defaults: dict[str, Any] = {}  # adaptive sampler settings (threshold, adaptive_depth) its weights store
+    # decoding settings its weights store: the sampler's threshold and adaptive_depth, the search's depth
+    stored_defaults: dict[str, Any] = {}
     DataOptions: type = NoOptions  # how its training data is made (`rmdm train TASK` options)
     GenerateOptions: type = NoOptions  # what its generator makes (`rmdm generate TASK` options)
 

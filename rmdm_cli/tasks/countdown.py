@@ -449,7 +449,7 @@ class Countdown(Task):
     no_solution = "the target cannot be reached using every number exactly once"
     search_steps = MAX_NUMBERS - 1  # the model is asked before every equation
     # Adaptive depth cuts answers short; the threshold alone keeps the fixed accuracy (docs/inference.md).
-    sampler_defaults = {"threshold": 0.95}
+    stored_defaults = {"threshold": 0.95}
     # The whole answer starts masked at inference, so training must see fully masked answers.
     train_defaults = {"mask_min": 0.05, "mask_max": 1.0}
     DataOptions = CountdownData
