@@ -66,7 +66,7 @@ def main() -> None:
                 predicted = model(inputs).argmax(-1)[:, positions]
                 exact = (predicted == answers[:, positions]).all(1).float().mean().item()
                 print(f"  {name}, equation {slot + 1}: {100 * exact:.1f}% exact")
-    decoding = Decoding().with_defaults(header["defaults"], task)
+    decoding = Decoding().with_defaults(header["defaults"])
     solved = solve_all(model, task, [problem for problem, _ in examples], decoding)
     print(
         f"  whole answer from a fully masked start (depth {decoding.depth}, steps {decoding.steps}): "

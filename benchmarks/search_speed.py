@@ -42,7 +42,7 @@ def main() -> None:
     task = get_task("sudoku")
     model, header = load_model("sudoku", args.weights, "cpu")
     searched = Decoding(args.depths and int(args.depths.split(",")[0]), args.steps, search=True)
-    searched = searched.with_defaults(header["defaults"], task)
+    searched = searched.with_defaults(header["defaults"])
     depths = [int(value) for value in args.depths.split(",")] if args.depths else [searched.depth]
     print(f"{args.threads} thread(s), search steps {searched.steps}")
     for path in args.files:

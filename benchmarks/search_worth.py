@@ -33,7 +33,7 @@ def main() -> None:
     args = parser.parse_args()
     task = get_task(args.task)
     model, header = load_model(args.task, args.weights, "cpu")
-    searched = Decoding(search=True).with_defaults(header["defaults"], task)
+    searched = Decoding(search=True).with_defaults(header["defaults"])
     steps = [int(value) for value in args.steps.split(",")] if args.steps else [searched.steps]
     print("| set | puzzles | search | solved % | mean nodes | median nodes | mean forward passes | puzzles/s |")
     print("|---|---|---|---|---|---|---|---|")

@@ -99,7 +99,7 @@ def run_solve(
     # One puzzle: importing torch would take longer than the solve, so the CPU runs the NumPy copy.
     model, header = load_model(task_name, weights, device, torch_free=single and threads is None)
     use_threads(threads or 1)
-    decoding = decoding.with_defaults(header["defaults"], task)
+    decoding = decoding.with_defaults(header["defaults"])
     progress = Progress(console, "solving", count_puzzles(task, sources), shown=not single)
     total = unsolved = 0
     try:
@@ -198,9 +198,10 @@ def run_eval(
     task = get_task(task_name)
     model, header = load_model(task_name, weights, device)
     use_threads(threads)
-    decoding = decoding.with_defaults(header["defaults"], task)
+    decoding = decoding.with_defaults(header["defaults"])
+    search_defaults = Decoding(search=True, budget=search_budget).with_defaults(header["defaults"])
+    given_depths, given_steps = bool(depths), bool(steps_list)
     depths = depths or [decoding.depth]
-    given_steps = bool(steps_list)
     steps_list = steps_list or [decoding.steps]
     rows = []
     for path in files:
@@ -222,9 +223,13 @@ def run_eval(
                     measure(model, task, puzzles, replace(decoding, depth=depth, steps=steps), on_done=progress.update)
                 )
             if search_budget:  # the same puzzles with verified search, side by side
-                search_steps = steps if given_steps else task.search_steps
-                searched = replace(decoding, depth=depth, steps=search_steps, search=True, budget=search_budget)
-                label = f"{path.name} · depth {depth} · search"
+                searched = replace(
+                    search_defaults,
+                    depth=depth if given_depths else search_defaults.depth,
+                    steps=steps if given_steps else search_defaults.steps,
+                )
+                row.update(search_depth=searched.depth, search_steps=searched.steps)
+                label = f"{path.name} · depth {searched.depth} · search"
                 with Progress(console, label, len(puzzles), logged=True) as progress:
                     measured = measure(model, task, puzzles, searched, on_done=progress.update)
                 row.update({f"search_{key}": value for key, value in measured.items()})
@@ -258,7 +263,7 @@ def run_bench(
     model, header = load_model(task_name, weights, device)
     use_threads(threads)
     stored = header["defaults"]
-    fixed = Decoding(fixed=True).with_defaults(stored, task)
+    fixed = Decoding(fixed=True).with_defaults(stored)
     threshold = stored.get("threshold", 0.99) if threshold is None else threshold
     adaptive_depth = stored.get("adaptive_depth", False) if adaptive_depth is None else adaptive_depth
     adaptive = replace(
@@ -274,7 +279,7 @@ def run_bench(
     ]
     if retries:
         settings.append((f"adaptive + {retries} verified retries", replace(adaptive, retries=retries)))
-    searched = replace(fixed, steps=task.search_steps, search=True, budget=search_budget)
+    searched = Decoding(search=True, budget=search_budget).with_defaults(stored)
     settings += [
         ("search, model-guided", searched),
         ("search, rules alone (uniform predictions)", replace(searched, uniform=True)),

@@ -12,6 +12,10 @@ import numpy as np
 from rmdm_cli.sampler import Denoiser, SamplerState, unmask
 from rmdm_cli.tasks import Task
 
+# The search asks the model once, where the rules first stall: those first predictions order the
+# later choices about as well as fresh ones, at a fraction of the passes (docs/inference.md).
+SEARCH_STEPS = 1
+
 
 @dataclass(frozen=True)
 class Decoding:
@@ -32,14 +36,14 @@ class Decoding:
     budget: int = 4000  # with search: forward passes a puzzle may spend
     uniform: bool = False  # with search: uniform predictions instead of the model's (the rules alone guide it)
 
-    def with_defaults(self, defaults: dict, task: Task) -> Decoding:
+    def with_defaults(self, defaults: dict) -> Decoding:
         """Unset settings from the weights' stored `defaults` (the search's depth their
-        `search_depth` where they store one), the search's steps from the task."""
+        `search_depth` where they store one, its steps SEARCH_STEPS)."""
         stored = {} if self.fixed else defaults
         return replace(
             self,
             depth=self.depth or (defaults.get("search_depth", defaults["depth"]) if self.search else defaults["depth"]),
-            steps=self.steps or (task.search_steps if self.search else defaults["steps"]),
+            steps=self.steps or (SEARCH_STEPS if self.search else defaults["steps"]),
             threshold=stored.get("threshold") if self.threshold is None else self.threshold,
             adaptive_depth=self.adaptive_depth or stored.get("adaptive_depth", False),
         )

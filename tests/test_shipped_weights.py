@@ -53,7 +53,7 @@ def test_the_numpy_copy_gives_the_same_answers(task, lines):
     puzzles = [spec.parse(text) for _, text in spec.records(enumerate(lines(), 1))]
     path = ROOT / "weights" / f"{task}.safetensors"
     (model, header), (copy, _) = load_weights(path, task), load_numpy_weights(path, task)
-    decoding = Decoding().with_defaults(header["defaults"], spec)
+    decoding = Decoding().with_defaults(header["defaults"])
     outcomes = [
         [(a.answer, a.solved, a.forward_passes) for a in solve_batch(m, spec, puzzles, decoding)] for m in (copy, model)
     ]

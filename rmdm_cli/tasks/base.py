@@ -45,7 +45,6 @@ class Task:
     mask_token: int
     rules: str  # the puzzle's rules in a sentence, for `rmdm solve TASK --help`
     no_solution: str = "the puzzle has no solution"  # why an unsolvable puzzle is not solved, for stderr
-    search_steps: int  # the search's default --steps: it asks the model after every 1/steps of the blanks
     train_defaults: dict[str, Any] = {}  # TrainConfig fields whose default this task's recipe changes
     # decoding settings its weights store: the sampler's threshold and adaptive_depth, the search's depth
     stored_defaults: dict[str, Any] = {}

@@ -447,7 +447,6 @@ class Countdown(Task):
         " intermediate result is a whole number of at least 0 (subtraction larger minus smaller, division exact)."
     )
     no_solution = "the target cannot be reached using every number exactly once"
-    search_steps = MAX_NUMBERS - 1  # the model is asked before every equation
     # Adaptive depth cuts answers short; the threshold alone keeps the fixed accuracy (docs/inference.md).
     stored_defaults = {"threshold": 0.95}
     # The whole answer starts masked at inference, so training must see fully masked answers.

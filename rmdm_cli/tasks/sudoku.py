@@ -329,9 +329,6 @@ class Sudoku(Task):
     vocab_size = 10  # mask + digits 1-9
     mask_token = 0
     rules = "Fill every blank so that each row, column and 3x3 box holds the digits 1-9 once."
-    # The search asks the model once, where the rules first stall: its first predictions order
-    # the later choices nearly as well as fresh ones, at a fraction of the passes (docs/inference.md).
-    search_steps = 1
     # About the fixed sampler's accuracy for a fraction of its passes (docs/inference.md).
     # The search calls the model at depth 2: as fast as a classical solver on top95 with fewer
     # nodes than the rules alone (docs/inference.md); the weights are trained at every depth.
