@@ -403,26 +403,29 @@ class Sudoku(Task):
         """Depth-first over candidate bitmasks: propagate naked and hidden singles, then branch
         on a cell with the fewest candidates, among those the one whose most likely candidate
         the model is surest of, trying its candidates in the model's order. The model is asked
-        only where the rules stall, again after every 1/steps of the blanks is committed."""
+        only where the rules stall, and again once another 1/steps of the blanks is filled
+        (by commitments and what the rules then force)."""
         commit_every = max(1, -(-puzzle.count(0) // steps))
 
         def tokens(candidates: list[int]) -> list[int]:
             return [mask.bit_length() - 1 if POPCOUNT[mask] == 1 else 0 for mask in candidates]
 
-        def explore(candidates: list[int], placed: list[bool], probs=None, age: int = 0):
+        def explore(candidates: list[int], placed: list[bool], probs=None, asked_open: int = 81):
+            # asked_open: the blanks left when the model was last asked
             if not settle(candidates, placed):
                 return None
             if all(placed):  # every cell down to one digit, each out of its peers: solved
                 return tokens(candidates)
-            if probs is None or age >= commit_every:
+            still_open = placed.count(False)
+            if probs is None or asked_open - still_open >= commit_every:
                 trace.tokens = tokens(candidates)
-                probs, age = (yield trace.tokens), 0
+                probs, asked_open = (yield trace.tokens).tolist(), still_open  # lists index faster
             fewest = min(POPCOUNT[mask] for mask in candidates if POPCOUNT[mask] > 1)
             best, best_share, best_digits = -1, -1.0, []
             for cell, mask in enumerate(candidates):
                 if POPCOUNT[mask] == fewest:
                     digits = DIGITS_OF[mask]
-                    weights = [float(probs[cell, digit]) for digit in digits]
+                    weights = [probs[cell][digit] for digit in digits]
                     share = max(weights) / max(sum(weights), 1e-12)
                     if share > best_share:
                         order = sorted(range(len(digits)), key=lambda i: -weights[i])
@@ -431,7 +434,7 @@ class Sudoku(Task):
                 trace.nodes += 1
                 branch = list(candidates)
                 branch[best] = 1 << digit
-                solution = yield from explore(branch, list(placed), probs, age + 1)
+                solution = yield from explore(branch, list(placed), probs, asked_open)
                 if solution is not None:
                     return solution
                 trace.backtracks += 1
