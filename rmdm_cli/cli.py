@@ -106,14 +106,17 @@ class FormatChoice(str, Enum):
 
 Depth = Annotated[
     int | None,
-    typer.Option(min=1, help="Recursion depth: block-stack applications per step (default: from the weights)."),
+    typer.Option(
+        min=1,
+        help="Recursion depth: block-stack applications per step or per search call (default: from the weights).",
+    ),
 ]
 Steps = Annotated[
     int | None,
     typer.Option(
         min=1,
         help="Denoising steps: the sampler's rounds of committing (default: from the weights); with search, the model"
-        " is asked again after every 1/steps of the blanks is committed (default: the task's).",
+        " is asked again once another 1/steps of the blanks is filled (default: 1, once).",
     ),
 ]
 Device = Annotated[DeviceChoice, typer.Option(help="Where to run the model.")]
@@ -127,8 +130,8 @@ Weights = Annotated[
 Order = Annotated[
     OrderChoice | None,
     typer.Option(
-        help="Sampler: which masked cells a step commits first (experimental: every other order measured worse)"
-        " [default: confidence].",
+        help="Sampler: which masked cells a step commits first (experimental: every other order measured worse;"
+        " default: confidence).",
         show_default=False,
     ),
 ]
@@ -186,15 +189,15 @@ Search = Annotated[
 Budget = Annotated[
     int | None,
     typer.Option(
-        min=1, help=f"With search: forward passes (block applications) a puzzle may spend [default: {SEARCH_BUDGET}]."
+        min=1, help=f"With search: forward passes (block applications) a puzzle may spend (default: {SEARCH_BUDGET})."
     ),
 ]
 Threads = Annotated[
     int | None,
     typer.Option(
         min=1,
-        help="CPU threads for the model [default: 1, so runs side by side never slow each other; one puzzle on the"
-        " CPU runs on NumPy, on one thread, unless --threads is given].",
+        help="CPU threads for the model (default: 1, so that runs side by side never slow each other down; one"
+        " puzzle on the CPU runs on NumPy, on one thread, unless --threads is given).",
         show_default=False,
     ),
 ]
