@@ -25,7 +25,8 @@ from rich.console import Console
 
 from rmdm_cli.checkpoint import load_weights
 from rmdm_cli.inputs import read_puzzle_file
-from rmdm_cli.solving import Decoding, solve_all
+from rmdm_cli.settings import SamplerSettings
+from rmdm_cli.solving import solve_all
 from rmdm_cli.tasks.countdown import (
     EQUATION_WIDTH,
     PROMPT_LEN,
@@ -66,7 +67,7 @@ def main() -> None:
                 predicted = model(inputs).argmax(-1)[:, positions]
                 exact = (predicted == answers[:, positions]).all(1).float().mean().item()
                 print(f"  {name}, equation {slot + 1}: {100 * exact:.1f}% exact")
-    decoding = Decoding().with_defaults(header["defaults"])
+    decoding = SamplerSettings().with_defaults(header["defaults"])
     solved = solve_all(model, task, [problem for problem, _ in examples], decoding)
     print(
         f"  whole answer from a fully masked start (depth {decoding.depth}, steps {decoding.steps}): "

@@ -18,7 +18,8 @@ from rich.console import Console
 
 from rmdm_cli.checkpoint import load_model
 from rmdm_cli.inputs import read_puzzle_file
-from rmdm_cli.solving import Decoding, solve_all
+from rmdm_cli.settings import SearchSettings
+from rmdm_cli.solving import solve_all
 from rmdm_cli.tasks import get_task
 
 
@@ -41,7 +42,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     task = get_task("sudoku")
     model, header = load_model("sudoku", args.weights, "cpu")
-    searched = Decoding(args.depths and int(args.depths.split(",")[0]), args.steps, search=True)
+    searched = SearchSettings(args.depths and int(args.depths.split(",")[0]), args.steps)
     searched = searched.with_defaults(header["defaults"])
     depths = [int(value) for value in args.depths.split(",")] if args.depths else [searched.depth]
     print(f"{args.threads} thread(s), search steps {searched.steps}")
@@ -54,7 +55,7 @@ def main() -> None:
             *(("search, model-guided", False, d) for d in depths),
             ("search, rules alone", True, 1),
         ]:
-            decoding = Decoding(depth, searched.steps, search=True, budget=searched.budget, uniform=uniform)
+            decoding = SearchSettings(depth, searched.steps, searched.budget, uniform)
             started = time.perf_counter()
             answers = solve_all(model, task, puzzles, decoding)
             seconds = time.perf_counter() - started

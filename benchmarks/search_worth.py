@@ -19,7 +19,8 @@ from rich.console import Console
 
 from rmdm_cli.checkpoint import load_model
 from rmdm_cli.inputs import read_puzzle_file
-from rmdm_cli.solving import Decoding, solve_batch
+from rmdm_cli.settings import SearchSettings
+from rmdm_cli.solving import solve_batch
 from rmdm_cli.tasks import get_task
 
 
@@ -33,7 +34,7 @@ def main() -> None:
     args = parser.parse_args()
     task = get_task(args.task)
     model, header = load_model(args.task, args.weights, "cpu")
-    searched = Decoding(search=True).with_defaults(header["defaults"])
+    searched = SearchSettings().with_defaults(header["defaults"])
     steps = [int(value) for value in args.steps.split(",")] if args.steps else [searched.steps]
     print("| set | puzzles | search | solved % | mean nodes | median nodes | mean forward passes | puzzles/s |")
     print("|---|---|---|---|---|---|---|---|")

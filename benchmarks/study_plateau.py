@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 from rmdm_cli.model import RecursiveDenoiser
-from rmdm_cli.solving import Decoding, measure
+from rmdm_cli.settings import SamplerSettings
+from rmdm_cli.solving import measure
 from rmdm_cli.study import EVAL_SEED, EVAL_SETS, STUDY_RECIPE
 from rmdm_cli.tasks import get_task
 from rmdm_cli.tasks.sudoku import parse_grid, solve_exact
@@ -63,7 +64,7 @@ def main() -> None:
     model = RecursiveDenoiser(config.model_config(task))
     optimizer = new_optimizer(model, config)
     data = task.training_data(config.data_options(task), config.seed)
-    decoding = Decoding(config.depth, int(blank.sum(1).max()))  # one cell committed per step
+    decoding = SamplerSettings(config.depth, int(blank.sum(1).max()))  # one cell committed per step
     started = time.monotonic()
     for step in range(1, config.train_steps + 1):
         optimizer_step(

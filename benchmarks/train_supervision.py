@@ -17,7 +17,8 @@ from pathlib import Path
 import torch
 
 from rmdm_cli.model import RecursiveDenoiser
-from rmdm_cli.solving import Decoding, solve_all
+from rmdm_cli.settings import SamplerSettings
+from rmdm_cli.solving import solve_all
 from rmdm_cli.tasks import get_task
 from rmdm_cli.train import TrainConfig, train
 
@@ -44,7 +45,7 @@ def run(grad_iterations: int, minutes: float, puzzles: list) -> dict:
     model = RecursiveDenoiser(config.model_config(task))
     model.load_state_dict(state["model"])
     model.eval()
-    answers = solve_all(model, task, puzzles, Decoding(depth=4, steps=81))
+    answers = solve_all(model, task, puzzles, SamplerSettings(depth=4, steps=81))
     return {
         "grad_iterations": grad_iterations,
         "steps": state["step"],

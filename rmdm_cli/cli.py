@@ -19,6 +19,7 @@ from rich.console import Console  # noqa: E402
 
 from rmdm_cli.checkpoint import default_weights, weights_dir  # noqa: E402
 from rmdm_cli.errors import UsageError  # noqa: E402
+from rmdm_cli.settings import SEARCH_BUDGET  # noqa: E402
 from rmdm_cli.tasks import TASK_NAMES, get_task_class  # noqa: E402
 
 console = Console(stderr=True, soft_wrap=True)  # everything but results goes to stderr; messages stay one line
@@ -177,7 +178,6 @@ GiveUp = Annotated[
         ),
     ),
 ]
-SEARCH_BUDGET = 4000  # forward passes a searched puzzle may spend (docs/inference.md: well above what the sets need)
 Search = Annotated[
     bool,
     typer.Option(
@@ -261,7 +261,7 @@ def make_solve(task_name: str):
         threads: Threads = None,
     ) -> None:
         from rmdm_cli.run import run_solve
-        from rmdm_cli.solving import Decoding
+        from rmdm_cli.settings import SamplerSettings, SearchSettings
 
         try:
             if numbers is not None or target is not None:
@@ -272,23 +272,25 @@ def make_solve(task_name: str):
                     f"puzzles on stdin (see rmdm solve {task_name} --help)"
                 )
             refuse_unused_options(search, order, threshold, adaptive_depth, fixed, give_up, retries, seed, budget)
-            decoding = Decoding(
-                depth,
-                steps,
-                (order or OrderChoice.confidence).value,
-                threshold,
-                adaptive_depth=adaptive_depth,
-                fixed=fixed,
-                give_up=give_up,
-                retries=retries,
-                seed=seed or 0,
-                search=search,
-                budget=budget or SEARCH_BUDGET,
+            settings = (
+                SearchSettings(depth, steps, budget or SEARCH_BUDGET)
+                if search
+                else SamplerSettings(
+                    depth,
+                    steps,
+                    (order or OrderChoice.confidence).value,
+                    threshold,
+                    adaptive_depth=adaptive_depth,
+                    fixed=fixed,
+                    give_up=give_up,
+                    retries=retries,
+                    seed=seed or 0,
+                )
             )
             code = run_solve(
                 task_name,
                 sources or [],
-                decoding,
+                settings,
                 weights,
                 device.value,
                 output_format.value,
@@ -370,7 +372,7 @@ def make_eval(task_name: str):
         threads: Annotated[int, typer.Option(min=1, help="CPU threads for the model.")] = 1,
     ) -> None:
         from rmdm_cli.run import run_eval
-        from rmdm_cli.solving import Decoding
+        from rmdm_cli.settings import SamplerSettings, SearchSettings
 
         try:
             depths = int_list(depth, "--depth") if depth else None
@@ -383,7 +385,7 @@ def make_eval(task_name: str):
                 limit,
                 device.value,
                 weights,
-                Decoding(
+                SamplerSettings(
                     order=order.value,
                     threshold=threshold,
                     adaptive_depth=adaptive_depth,
@@ -391,10 +393,10 @@ def make_eval(task_name: str):
                     give_up=give_up,
                     retries=retries,
                 ),
+                SearchSettings(budget=budget) if search else None,
                 as_json,
                 console,
                 threads,
-                budget if search else 0,
             )
         except UsageError as error:
             raise fail(str(error)) from None

@@ -132,17 +132,20 @@ class LiveView:
     """One puzzle's refinement on stderr, drawn from what the solver reports: each sampler
     state or search step as it comes, and at the end the answer itself, which stays on screen."""
 
-    def __init__(self, console: Console, task, puzzle, decoding):
+    def __init__(self, console: Console, task, puzzle, settings):
         from rich.live import Live
 
-        self.console, self.task, self.puzzle, self.decoding = console, task, puzzle, decoding
+        from rmdm_cli.settings import SearchSettings
+
+        self.console, self.task, self.puzzle, self.settings = console, task, puzzle, settings
+        self.searching = isinstance(settings, SearchSettings)
         self.plain = console.no_color or console.color_system is None
         self.mask_token = task.mask_token
         self.tokens = task.encode(puzzle)
         self.to_fill = [token == self.mask_token for token in self.tokens]
-        mode = "search" if decoding.search else f"step 0/{decoding.steps}"
+        mode = "search" if self.searching else f"step 0/{settings.steps}"
         self.live = Live(
-            self.view(self.tokens, [0.0] * len(self.tokens), f"{mode} · depth {decoding.depth}"),
+            self.view(self.tokens, [0.0] * len(self.tokens), f"{mode} · depth {settings.depth}"),
             console=console,
             refresh_per_second=20,
             redirect_stdout=False,
@@ -168,7 +171,7 @@ class LiveView:
         filled = [c for c, free, token in zip(confidence, self.to_fill, row) if free and token != self.mask_token]
         mean = sum(filled) / max(1, len(filled))
         caption = (
-            f"step {state.step}/{self.decoding.steps} · depth {self.decoding.depth} "
+            f"step {state.step}/{self.settings.steps} · depth {self.settings.depth} "
             f"· {row.count(self.mask_token)} open · mean confidence {mean:.3f}"
         )
         self.live.update(self.view(row, confidence, caption))
@@ -180,7 +183,7 @@ class LiveView:
         row = [int(token) for token in trace.tokens]
         confidence = [1.0 if token != self.mask_token else 0.0 for token in row]
         caption = (
-            f"search · depth {self.decoding.depth} · {row.count(self.mask_token)} open "
+            f"search · depth {self.settings.depth} · {row.count(self.mask_token)} open "
             f"· {trace.nodes} commitments tried · {trace.backtracks} backtracks"
         )
         self.live.update(self.view(row, confidence, caption))
@@ -188,9 +191,7 @@ class LiveView:
     def finish(self, answer) -> None:
         """The last frame: the answer the solver reports, and how it went."""
         outcome = "solved" if answer.solved else "not solved"
-        searched = (
-            f" · {answer.nodes} commitments tried · {answer.backtracks} backtracks" if self.decoding.search else ""
-        )
+        searched = f" · {answer.nodes} commitments tried · {answer.backtracks} backtracks" if self.searching else ""
         caption = f"{outcome} · {answer.forward_passes} forward passes{searched} · {answer.seconds:.2f} s"
         confidence = [1.0] * len(answer.tokens)
         self.live.update(self.view(answer.tokens, confidence, caption), refresh=True)

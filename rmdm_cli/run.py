@@ -16,11 +16,13 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from rmdm_cli.answers import diagnose
 from rmdm_cli.checkpoint import load_model
 from rmdm_cli.display import LiveView, Progress, print_rows
 from rmdm_cli.errors import UsageError
 from rmdm_cli.inputs import count_puzzles, open_sources, read_puzzle_file
-from rmdm_cli.solving import Decoding, diagnose, measure, solve_batch
+from rmdm_cli.settings import SamplerSettings, SearchSettings, Settings
+from rmdm_cli.solving import measure, solve_batch
 from rmdm_cli.tasks import PuzzleError, Task, get_task
 
 FIRST_BATCH = 4  # batches grow from this size to --batch-size, so a piped file's first answers come at once
@@ -70,7 +72,7 @@ def use_threads(threads: int) -> None:
 def run_solve(
     task_name,
     sources: list[str],
-    decoding: Decoding,
+    settings: Settings,
     weights,
     device,
     output_format,
@@ -99,7 +101,7 @@ def run_solve(
     # One puzzle: importing torch would take longer than the solve, so the CPU runs the NumPy copy.
     model, header = load_model(task_name, weights, device, torch_free=single and threads is None)
     use_threads(threads or 1)
-    decoding = decoding.with_defaults(header["defaults"])
+    settings = settings.with_defaults(header["defaults"])
     progress = Progress(console, "solving", count_puzzles(task, sources), shown=not single)
     total = unsolved = 0
     try:
@@ -107,22 +109,22 @@ def run_solve(
             for batch in itertools.chain([first], [second] if second else [], batches):
                 puzzles = [puzzle for _, puzzle in batch]
                 if single and live:
-                    with LiveView(console, task, puzzles[0], decoding) as view:
-                        answers = solve_batch(model, task, puzzles, decoding, view.show_state, view.show_trace)
+                    with LiveView(console, task, puzzles[0], settings) as view:
+                        answers = solve_batch(model, task, puzzles, settings, view.show_state, view.show_trace)
                         view.finish(answers[0])
                 else:
 
                     def on_state(state, done=total + len(bad), size=len(batch)):
-                        progress.update(done + size * state.step / decoding.steps)
+                        progress.update(done + size * state.step / settings.steps)
 
-                    answers = solve_batch(model, task, puzzles, decoding, on_state)
+                    answers = solve_batch(model, task, puzzles, settings, on_state)
                 lines = []
                 for (line_no, puzzle), answer in zip(batch, answers):
                     failure = None if answer.solved else diagnose(task, puzzle, answer)
                     if failure:
                         unsolved += 1
                         console.print(f"line {line_no}: not solved: {failure.message}", highlight=False)
-                    record = answer_record(task, line_no, puzzle, answer, failure, decoding)
+                    record = answer_record(task, line_no, puzzle, answer, failure, settings)
                     lines.append(json.dumps(record) if output_format == "jsonl" else record["answer"] or "")
                 with interrupts_held():  # a batch is written and counted whole, or not at all
                     progress.write_stdout("".join(line + "\n" for line in lines))
@@ -138,7 +140,7 @@ def run_solve(
     return 1 if unsolved else 0
 
 
-def answer_record(task: Task, line_no: int, puzzle, answer, failure, decoding: Decoding) -> dict:
+def answer_record(task: Task, line_no: int, puzzle, answer, failure, settings: Settings) -> dict:
     """A puzzle's JSON line. `answer` is null unless the checker accepts it: an unsolved
     puzzle's last attempt goes in `last_attempt`, so nothing reads it as an answer."""
     record = {"line": line_no, "puzzle": task.format_puzzle(puzzle), "answer": answer.answer if answer.solved else None}
@@ -148,22 +150,22 @@ def answer_record(task: Task, line_no: int, puzzle, answer, failure, decoding: D
         if failure.detail:
             record["broken_rule"] = failure.detail
     record.update(
-        mode="search" if decoding.search else "sampler",
-        depth=decoding.depth,
-        steps=decoding.steps,
+        mode="search" if isinstance(settings, SearchSettings) else "sampler",
+        depth=settings.depth,
+        steps=settings.steps,
         forward_passes=answer.forward_passes,
         attempts=answer.attempts,
         seconds=round(answer.seconds, 4),
     )
-    if decoding.search:
-        record.update(budget=decoding.budget, nodes=answer.nodes, backtracks=answer.backtracks)
+    if isinstance(settings, SearchSettings):
+        record.update(budget=settings.budget, nodes=answer.nodes, backtracks=answer.backtracks)
     else:
         record.update(
-            threshold=decoding.threshold,
-            adaptive_depth=decoding.adaptive_depth,
-            order=decoding.order,
-            give_up=decoding.give_up,
-            retries=decoding.retries,
+            threshold=settings.threshold,
+            adaptive_depth=settings.adaptive_depth,
+            order=settings.order,
+            give_up=settings.give_up,
+            retries=settings.retries,
         )
     return record
 
@@ -187,22 +189,23 @@ def run_eval(
     limit,
     device,
     weights,
-    decoding: Decoding,
+    sampler: SamplerSettings,
+    search: SearchSettings | None,
     as_json: bool,
     console: Console,
     threads: int,
-    search_budget: int = 0,
 ) -> None:
-    """Solved % per file x depth x steps for the model alone and, with a `search_budget`, with
-    verified search."""
+    """Solved % per file x depth x steps for the model alone and, given `search` settings,
+    with the verified search beside it (at the listed depths and steps where they are given,
+    else at the search's own defaults)."""
     task = get_task(task_name)
     model, header = load_model(task_name, weights, device)
     use_threads(threads)
-    decoding = decoding.with_defaults(header["defaults"])
-    search_defaults = Decoding(search=True, budget=search_budget).with_defaults(header["defaults"])
+    sampler = sampler.with_defaults(header["defaults"])
+    search = search and search.with_defaults(header["defaults"])
     given_depths, given_steps = bool(depths), bool(steps_list)
-    depths = depths or [decoding.depth]
-    steps_list = steps_list or [decoding.steps]
+    depths = depths or [sampler.depth]
+    steps_list = steps_list or [sampler.steps]
     rows = []
     for path in files:
         puzzles = read_puzzle_file(task, path, limit, console)
@@ -212,21 +215,19 @@ def run_eval(
                 "puzzles": len(puzzles),
                 "depth": depth,
                 "steps": steps,
-                "threshold": decoding.threshold,
-                "adaptive_depth": decoding.adaptive_depth,
-                "give_up": decoding.give_up,
-                "retries": decoding.retries,
+                "threshold": sampler.threshold,
+                "adaptive_depth": sampler.adaptive_depth,
+                "give_up": sampler.give_up,
+                "retries": sampler.retries,
             }
             label = f"{path.name} · depth {depth} · steps {steps}"
             with Progress(console, label, len(puzzles), logged=True) as progress:
                 row.update(
-                    measure(model, task, puzzles, replace(decoding, depth=depth, steps=steps), on_done=progress.update)
+                    measure(model, task, puzzles, replace(sampler, depth=depth, steps=steps), on_done=progress.update)
                 )
-            if search_budget:  # the same puzzles with verified search, side by side
+            if search:  # the same puzzles with verified search, side by side
                 searched = replace(
-                    search_defaults,
-                    depth=depth if given_depths else search_defaults.depth,
-                    steps=steps if given_steps else search_defaults.steps,
+                    search, depth=depth if given_depths else search.depth, steps=steps if given_steps else search.steps
                 )
                 row.update(search_depth=searched.depth, search_steps=searched.steps)
                 label = f"{path.name} · depth {searched.depth} · search"
@@ -263,14 +264,14 @@ def run_bench(
     model, header = load_model(task_name, weights, device)
     use_threads(threads)
     stored = header["defaults"]
-    fixed = Decoding(fixed=True).with_defaults(stored)
+    fixed = SamplerSettings(fixed=True).with_defaults(stored)
     threshold = stored.get("threshold", 0.99) if threshold is None else threshold
     adaptive_depth = stored.get("adaptive_depth", False) if adaptive_depth is None else adaptive_depth
     adaptive = replace(
         fixed, steps=adaptive_steps or fixed.steps, threshold=threshold, adaptive_depth=adaptive_depth, give_up=give_up
     )
     depth = f"adaptive depth ≤ {fixed.depth}" if adaptive_depth else f"depth {fixed.depth}"
-    settings = [
+    ways: list[tuple[str, Settings]] = [
         (f"fixed: depth {fixed.depth}, steps {fixed.steps}", fixed),
         (
             f"adaptive: threshold {threshold}, steps ≤ {adaptive.steps}, {depth}{', give up' if give_up else ''}",
@@ -278,10 +279,10 @@ def run_bench(
         ),
     ]
     if retries:
-        settings.append((f"adaptive + {retries} verified retries", replace(adaptive, retries=retries)))
-    searched = Decoding(search=True, budget=search_budget).with_defaults(stored)
-    settings += [
-        ("search, model-guided", searched),
+        ways.append((f"adaptive + {retries} verified retries", replace(adaptive, retries=retries)))
+    searched = SearchSettings(budget=search_budget).with_defaults(stored)
+    ways += [
+        (f"search, model-guided: depth {searched.depth}", searched),
         ("search, rules alone (uniform predictions)", replace(searched, uniform=True)),
     ]
     rows = []
@@ -293,7 +294,7 @@ def run_bench(
 
     for path in files:
         puzzles = read_puzzle_file(task, path, limit, console)
-        for name, decoding in settings:
+        for name, settings in ways:
             with Progress(console, f"{path.name} · {name.split(':')[0]}", len(puzzles), logged=True) as progress:
                 add(
                     {
@@ -301,7 +302,7 @@ def run_bench(
                         "puzzles": len(puzzles),
                         "settings": name,
                         "mean_nodes": None,
-                        **measure(model, task, puzzles, decoding, on_done=progress.update),
+                        **measure(model, task, puzzles, settings, on_done=progress.update),
                     }
                 )
         started = time.perf_counter()
@@ -412,7 +413,7 @@ def run_train(
         puzzles = [
             task.parse(text) for text in task.generate(eval_count, 10_000 + config.seed, task.held_out_options(options))
         ]
-        answers = solve_all(model, task, puzzles, Decoding(config.depth, default_steps))
+        answers = solve_all(model, task, puzzles, SamplerSettings(config.depth, default_steps))
         solved = sum(answer.solved for answer in answers) / len(answers)
         metadata["held_out"] = {
             "puzzles": eval_count,

@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from rmdm_cli.answers import Answer
 from rmdm_cli.sampler import probabilities
-from rmdm_cli.solving import Answer, Decoding
+from rmdm_cli.settings import SearchSettings
 from rmdm_cli.tasks import Task
 
 
@@ -53,15 +54,19 @@ def filled(task: Task, puzzle: Any, trace: Trace) -> np.ndarray:
 
 
 def search_batch(
-    model, task: Task, puzzles: Sequence[Any], decoding: Decoding, on_trace: Callable[[int, Trace], None] | None = None
+    model,
+    task: Task,
+    puzzles: Sequence[Any],
+    settings: SearchSettings,
+    on_trace: Callable[[int, Trace], None] | None = None,
 ) -> list[Answer]:
-    """Search every puzzle within `decoding.budget` forward passes at `decoding.depth` (asking
-    the model after every 1/`decoding.steps` of its blanks is committed), the
-    model's calls batched across them (`decoding.uniform`: uniform predictions instead of the
-    model's). `on_trace(index, trace)` sees each search's progress."""
+    """Search every puzzle within `settings.budget` forward passes, the model called at
+    `settings.depth` as `settings.steps` say, its calls batched across the puzzles
+    (`settings.uniform`: uniform predictions instead of the model's). `on_trace(index,
+    trace)` sees each search's progress."""
     started = time.perf_counter()
     traces = [Trace() for _ in puzzles]
-    searches = [task.search(puzzle, trace, decoding.steps) for puzzle, trace in zip(puzzles, traces)]
+    searches = [task.search(puzzle, trace, settings.steps) for puzzle, trace in zip(puzzles, traces)]
     passes = [0] * len(puzzles)
     found: dict[int, Any] = {}
     pending: dict[int, np.ndarray] = {}
@@ -80,17 +85,17 @@ def search_batch(
     while pending:
         order = sorted(pending)
         tokens = np.stack([pending[index] for index in order])
-        if decoding.uniform:
+        if settings.uniform:
             probs = uniform_probs(tokens, task.vocab_size, task.mask_token)
         else:
-            logits = model.advance(*model.start(tokens), None, decoding.depth)  # every node from the initial state
+            logits = model.advance(*model.start(tokens), None, settings.depth)  # every node from the initial state
             probs = probabilities(logits, task.mask_token)
         for index, row in zip(order, probs):
-            passes[index] += decoding.depth
+            passes[index] += settings.depth
             traces[index].probs = row
             if on_trace:
                 on_trace(index, traces[index])
-            if passes[index] >= decoding.budget:
+            if passes[index] >= settings.budget:
                 advance(index, lambda index=index: searches[index].throw(OutOfBudget()))
             else:
                 advance(index, lambda index=index, row=row: searches[index].send(row))
@@ -99,7 +104,7 @@ def search_batch(
     answers = []
     for index, puzzle in enumerate(puzzles):
         trace, tokens = traces[index], found.get(index)
-        exhausted = tokens is None and passes[index] < decoding.budget
+        exhausted = tokens is None and passes[index] < settings.budget
         if tokens is None:  # the last state searched, its open tokens filled with the model's last guesses
             tokens = filled(task, puzzle, trace)
         tokens = [int(token) for token in tokens]

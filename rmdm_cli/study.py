@@ -90,7 +90,8 @@ def train_cells(
 def measure_cells(directory: Path, task_name: str, count: int, say: Callable[[str], None]) -> list[dict]:
     """One row per (cell, inference depth, steps): solved % on the held-out set."""
     from rmdm_cli.checkpoint import load_weights
-    from rmdm_cli.solving import Decoding, measure
+    from rmdm_cli.settings import SamplerSettings
+    from rmdm_cli.solving import measure
     from rmdm_cli.tasks import get_task
 
     task = get_task(task_name)
@@ -119,7 +120,7 @@ def measure_cells(directory: Path, task_name: str, count: int, say: Callable[[st
             ]
         for depth, steps in settings:
             # puzzles/s is left out: it depends on the machine and its load, so every rerun would rewrite every row
-            measured = measure(model, task, puzzles, Decoding(depth, steps))
+            measured = measure(model, task, puzzles, SamplerSettings(depth, steps))
             rows.append(
                 {
                     "cell": path.stem,

@@ -345,7 +345,7 @@ def test_bench_compares_fixed_adaptive_retries_and_the_exact_solver(tiny_weights
         retried["mean_forward_passes"] == 2 * adaptive["mean_forward_passes"]
     )  # random weights: the retry always runs
     assert exact["solved_pct"] == 100.0 and exact["mean_forward_passes"] is None and exact["mean_nodes"] > 0
-    assert searched["settings"] == "search, model-guided" and rules_alone["settings"].startswith("search, rules alone")
+    assert searched["settings"] == "search, model-guided: depth 2" and rules_alone["settings"].startswith("search, rules alone")
     assert searched["solved_pct"] == rules_alone["solved_pct"] == 100.0  # every answer verified, even random weights'
     assert fixed["mean_nodes"] is None and searched["mean_nodes"] >= 0
 

@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from rmdm_cli.cli import app
-from rmdm_cli.solving import Decoding, solve_batch
+from rmdm_cli.settings import SamplerSettings
+from rmdm_cli.solving import solve_batch
 from rmdm_cli.tasks import PuzzleError
 from rmdm_cli.tasks.countdown import Countdown
 from rmdm_cli.tasks.sudoku import Sudoku, is_solution
@@ -60,7 +61,7 @@ def test_any_input_answers_exactly_the_good_lines(tiny_weights, chunks):
 def test_solved_only_when_the_checker_agrees(seed, steps, depth):
     task = Sudoku()
     puzzles = [task.parse(line) for line in EASY]
-    answers = solve_batch(tiny_model(seed=seed % 100), task, puzzles, Decoding(depth, steps))
+    answers = solve_batch(tiny_model(seed=seed % 100), task, puzzles, SamplerSettings(depth, steps))
     for puzzle, answer in zip(puzzles, answers):
         grid = [int(ch) for ch in answer.answer]
         assert answer.solved == is_solution(puzzle, grid)

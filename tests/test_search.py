@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from rmdm_cli.cli import app
 from rmdm_cli.search import Trace, search_batch
-from rmdm_cli.solving import Decoding
+from rmdm_cli.settings import SearchSettings
 from rmdm_cli.tasks import get_task
 
 runner = CliRunner()
@@ -20,7 +20,7 @@ NO_SOLUTION = "12345678." + "........9" + "." * 63
 def test_random_weights_still_give_only_verified_answers():
     task = get_task("sudoku")
     puzzles = [task.parse(line) for line in HARD]
-    answers = search_batch(numpy_copy(tiny_model()), task, puzzles, Decoding(depth=2, steps=8))
+    answers = search_batch(numpy_copy(tiny_model()), task, puzzles, SearchSettings(depth=2, steps=8))
     assert all(answer.solved and task.check(puzzle, answer.answer) for puzzle, answer in zip(puzzles, answers))
     assert all(answer.nodes > 0 and answer.forward_passes > 0 for answer in answers)  # hard: branching needed
     assert all(answer.forward_passes % 2 == 0 for answer in answers)  # whole model calls at depth 2
@@ -75,7 +75,7 @@ def test_exhausted_search_reports_no_solution_and_the_budget_bounds_a_search(tin
 def test_rules_alone_also_solve_and_count_their_nodes():
     task = get_task("countdown")
     problems = [task.parse(line) for line in ("86,28,13,31,96", benchmark_lines("../countdown/cd5_test.jsonl", 1)[0])]
-    answers = search_batch(None, task, problems, Decoding(depth=3, steps=4, uniform=True))
+    answers = search_batch(None, task, problems, SearchSettings(depth=3, steps=4, uniform=True))
     assert all(answer.solved for answer in answers) and all(
         answer.nodes >= len(p.numbers) - 1 for p, answer in zip(problems, answers)
     )
@@ -86,7 +86,7 @@ def test_steps_set_how_often_the_search_asks_the_model():
     puzzles = [task.parse(line) for line in HARD]
     model = numpy_copy(tiny_model())
     calls = {
-        steps: [answer.forward_passes // 2 for answer in search_batch(model, task, puzzles, Decoding(2, steps))]
+        steps: [answer.forward_passes // 2 for answer in search_batch(model, task, puzzles, SearchSettings(2, steps))]
         for steps in (1, 81)
     }
     assert all(few < many for few, many in zip(calls[1], calls[81]))  # one call, then the stale predictions

@@ -46,14 +46,15 @@ def test_countdown_weights_solve_most_of_the_first_cd3_problems():
     ],
 )
 def test_the_numpy_copy_gives_the_same_answers(task, lines):
-    from rmdm_cli.solving import Decoding, solve_batch
+    from rmdm_cli.settings import SamplerSettings
+    from rmdm_cli.solving import solve_batch
     from rmdm_cli.tasks import get_task
 
     spec = get_task(task)
     puzzles = [spec.parse(text) for _, text in spec.records(enumerate(lines(), 1))]
     path = ROOT / "weights" / f"{task}.safetensors"
     (model, header), (copy, _) = load_weights(path, task), load_numpy_weights(path, task)
-    decoding = Decoding().with_defaults(header["defaults"])
+    decoding = SamplerSettings().with_defaults(header["defaults"])
     outcomes = [
         [(a.answer, a.solved, a.forward_passes) for a in solve_batch(m, spec, puzzles, decoding)] for m in (copy, model)
     ]
