@@ -93,13 +93,6 @@ class DeviceChoice(str, Enum):
     cuda = "cuda"
 
 
-class OrderChoice(str, Enum):
-    confidence = "confidence"
-    margin = "margin"
-    random = "random"
-    sampled = "sampled"
-
-
 class FormatChoice(str, Enum):
     text = "text"
     jsonl = "jsonl"
@@ -126,14 +119,6 @@ Weights = Annotated[
     typer.Option(
         help="Weights file (default: TASK.safetensors in the weights folder that `rmdm --version` names).",
         dir_okay=False,
-    ),
-]
-Order = Annotated[
-    OrderChoice | None,
-    typer.Option(
-        help="Sampler: which masked cells a step commits first (experimental: every other order measured worse;"
-        " default: confidence).",
-        show_default=False,
     ),
 ]
 Threshold = Annotated[
@@ -235,7 +220,7 @@ def make_solve(task_name: str):
         device: Device = DeviceChoice.auto,
         seed: Annotated[
             int | None,
-            typer.Option(help="Sampler: random seed of the random and sampled commit orders and of retries."),
+            typer.Option(help="Sampler: random seed of the retries' commit orders."),
         ] = None,
         weights: Weights = None,
         output_format: Annotated[
@@ -249,7 +234,6 @@ def make_solve(task_name: str):
                 show_default=False,
             ),
         ] = None,
-        order: Order = None,
         threshold: Threshold = None,
         adaptive_depth: AdaptiveDepth = False,
         fixed: Fixed = False,
@@ -271,15 +255,14 @@ def make_solve(task_name: str):
                     "no puzzle given: pass a puzzle, a file, or pipe "
                     f"puzzles on stdin (see rmdm solve {task_name} --help)"
                 )
-            refuse_unused_options(search, order, threshold, adaptive_depth, fixed, give_up, retries, seed, budget)
+            refuse_unused_options(search, threshold, adaptive_depth, fixed, give_up, retries, seed, budget)
             settings = (
                 SearchSettings(depth, steps, budget or SEARCH_BUDGET)
                 if search
                 else SamplerSettings(
                     depth,
                     steps,
-                    (order or OrderChoice.confidence).value,
-                    threshold,
+                    threshold=threshold,
                     adaptive_depth=adaptive_depth,
                     fixed=fixed,
                     give_up=give_up,
@@ -316,11 +299,10 @@ def make_solve(task_name: str):
     return solve
 
 
-def refuse_unused_options(search: bool, order, threshold, adaptive_depth, fixed, give_up, retries, seed, budget):
+def refuse_unused_options(search: bool, threshold, adaptive_depth, fixed, give_up, retries, seed, budget):
     """Every option given changes what happens, or is refused here."""
     if search:
         given = {
-            "--order": order is not None,
             "--threshold": threshold is not None,
             "--adaptive-depth": adaptive_depth,
             "--fixed": fixed,
@@ -332,8 +314,8 @@ def refuse_unused_options(search: bool, order, threshold, adaptive_depth, fixed,
             raise UsageError(f"{', '.join(names)}: the sampler's options; add --no-search to run the sampler")
     elif budget is not None:
         raise UsageError("--budget bounds the search; it means nothing with --no-search")
-    elif seed is not None and retries == 0 and order not in (OrderChoice.random, OrderChoice.sampled):
-        raise UsageError("--seed draws the random and sampled commit orders and retries; none is asked for")
+    elif seed is not None and retries == 0:
+        raise UsageError("--seed draws the commit orders of retries; without --retries it changes nothing")
 
 
 def problem_from_options(numbers: str | None, target: int | None, extra: list[str]) -> str:
@@ -360,7 +342,6 @@ def make_eval(task_name: str):
         limit: Annotated[int | None, typer.Option(min=1, help="Only the first N puzzles of each file.")] = None,
         device: Device = DeviceChoice.auto,
         weights: Weights = None,
-        order: Order = OrderChoice.confidence,
         threshold: Threshold = None,
         adaptive_depth: AdaptiveDepth = False,
         fixed: Fixed = False,
@@ -386,7 +367,6 @@ def make_eval(task_name: str):
                 device.value,
                 weights,
                 SamplerSettings(
-                    order=order.value,
                     threshold=threshold,
                     adaptive_depth=adaptive_depth,
                     fixed=fixed,
@@ -531,25 +511,6 @@ def make_train(task_name: str):
                 " last weights).",
             ),
         ] = 0.0,
-        focal: Annotated[
-            float,
-            typer.Option(
-                min=0,
-                help="Weight each masked token's loss by (1 - p)^this, p the probability of its right value, so hard"
-                " tokens count more (0: every token alike).",
-            ),
-        ] = 0.0,
-        carry_steps: Annotated[
-            int,
-            typer.Option(
-                min=1,
-                help="Denoising steps unrolled per example, each starting from the hidden state the last one ended in;"
-                " above 1 the model carries its state across steps at inference too (1: every step from zeros).",
-            ),
-        ] = 1,
-        peer_attention: Annotated[
-            bool, typer.Option(help="Each token attends only to its peers (Sudoku: its row, column and box).")
-        ] = False,
         seed: Annotated[int, typer.Option(help="Seed for data, batches and initial weights.")] = 0,
         threads: Annotated[int, typer.Option(min=0, help="CPU threads (0: torch's default).")] = 0,
         device: Device = DeviceChoice.auto,
@@ -576,8 +537,7 @@ def make_train(task_name: str):
         init_from: Annotated[
             Path | None,
             typer.Option(
-                help="Start from these weights instead of random ones (same architecture; depth,"
-                " --carry-steps and --peer-attention may differ).",
+                help="Start from these weights instead of random ones (same architecture; the depth may differ).",
                 show_default=False,
             ),
         ] = None,
@@ -593,8 +553,6 @@ def make_train(task_name: str):
             get_task_class(task_name).DataOptions(**options)  # checked before training prints or makes anything
         except ValueError as error:
             raise fail(str(error)) from None
-        if peer_attention and not get_task_class(task_name).peer_groups:
-            raise fail(f"--peer-attention: {task_name} has no peer groups")
         config = TrainConfig(
             width=width,
             heads=heads,
@@ -610,9 +568,6 @@ def make_train(task_name: str):
             mask_min=mask_min,
             mask_max=mask_max,
             ema=ema,
-            focal=focal,
-            carry_steps=carry_steps,
-            peer_attention=peer_attention,
             data=options,
             seed=seed,
             threads=threads,

@@ -17,7 +17,7 @@ from rmdm_cli.config import ModelConfig
 
 
 class Block(nn.Module):
-    """Pre-norm transformer block with bidirectional attention, full or within a mask."""
+    """Pre-norm transformer block with full bidirectional attention."""
 
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -32,12 +32,12 @@ class Block(nn.Module):
             nn.Linear(config.mlp_ratio * config.width, config.width),
         )
 
-    def forward(self, h: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:  # h: (B, T, D), mask: (T, T)
+    def forward(self, h: torch.Tensor) -> torch.Tensor:  # (B, T, D)
         batch, tokens, width = h.shape
         q, k, v = self.qkv(self.norm_attn(h)).split(width, dim=-1)
         # (B, T, D) -> (B, heads, T, D/heads)
         q, k, v = (t.view(batch, tokens, self.heads, -1).transpose(1, 2) for t in (q, k, v))
-        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (B, heads, T, D/heads)
+        attended = F.scaled_dot_product_attention(q, k, v)  # (B, heads, T, D/heads)
         h = h + self.proj(attended.transpose(1, 2).reshape(batch, tokens, width))
         return h + self.mlp(self.norm_mlp(h))
 
@@ -52,8 +52,6 @@ class RecursiveDenoiser(nn.Module):
         )
         group_ids = torch.tensor(config.position_groups, dtype=torch.long).view(-1, config.seq_len)  # (G, T)
         self.register_buffer("group_ids", group_ids, persistent=False)
-        mask = config.attention_mask()
-        self.register_buffer("attention_mask", None if mask is None else torch.tensor(mask), persistent=False)
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
         self.norm_out = nn.LayerNorm(config.width)
         self.head = nn.Linear(config.width, config.vocab_size)
@@ -88,7 +86,7 @@ class RecursiveDenoiser(nn.Module):
             if self.config.reinject:
                 h = h + x
             for block in self.blocks:
-                h = block(h, self.attention_mask)
+                h = block(h)
         return h
 
     def logits(self, h: torch.Tensor) -> torch.Tensor:  # (B, T, D) -> (B, T, V)

@@ -80,9 +80,6 @@ class NumpyDenoiser:
             )
             for name, tensor in tensors.items()
         }
-        mask = config.attention_mask()
-        # (T, T): 0 where a token may attend, -inf where not, added to the attention scores.
-        self.attention_bias = None if mask is None else np.where(mask, np.float32(0), np.float32(-np.inf))
 
     def parameter_count(self) -> int:
         return sum(tensor.size for tensor in self.weights.values())
@@ -110,8 +107,6 @@ class NumpyDenoiser:
         q, k, v = qkv.reshape(batch, tokens, 3, heads, width // heads).transpose(2, 0, 3, 1, 4)
         scores = q @ k.transpose(0, 1, 3, 2)  # (B, heads, T, T)
         scores *= np.float32(1 / math.sqrt(width // heads))
-        if self.attention_bias is not None:
-            scores += self.attention_bias
         scores -= scores.max(-1, keepdims=True)
         np.exp(scores, out=scores)
         scores /= scores.sum(-1, keepdims=True)

@@ -163,7 +163,6 @@ def answer_record(task: Task, line_no: int, puzzle, answer, failure, settings: S
         record.update(
             threshold=settings.threshold,
             adaptive_depth=settings.adaptive_depth,
-            order=settings.order,
             give_up=settings.give_up,
             retries=settings.retries,
         )

@@ -2,8 +2,7 @@
 
 Each of `steps` rounds runs one forward pass at `depth` over the puzzles still open, then
 commits the most confident masked tokens, so many that every token is committed after `steps`
-rounds. A round's recursion starts from the model's initial state, or, for a model trained
-with `carry_state`, from the hidden state the puzzle's previous round ended in. Givens
+rounds. A round's recursion starts from the model's initial state. Givens
 (tokens that start unmasked) are never changed. Puzzles that are fully committed leave the
 batch, so no work is spent on them.
 
@@ -107,17 +106,12 @@ def unmask(
     is_open = tokens == mask_token
     confidence = np.where(is_open, 0.0, 1.0).astype(np.float32)
     forward_passes = np.zeros(len(tokens), dtype=np.int64)
-    carried, carried_rows = None, None  # with carry_state: the state the last round ended in, and its puzzles
     for step in range(steps):
         active = np.flatnonzero(is_open.any(1))  # (A,) puzzles with open tokens
         if active.size == 0:
             break
         open_active = is_open[active]
         x, h = model.start(tokens[active])
-        if model.config.carry_state:
-            if carried is not None:  # puzzles only ever leave the batch: keep the rows still open
-                h = carried[np.isin(carried_rows, active)]
-            carried, carried_rows = h, active
         logits, used = denoise(model, x, h, open_active, depth, adaptive_depth)  # (A, T, V), (A,)
         probs = probabilities(logits, mask_token)
         prediction = probs.argmax(-1)  # (A, T)
@@ -125,10 +119,6 @@ def unmask(
         best_prob = ranked[..., -1]
         if order == "confidence":
             score = best_prob
-        elif order == "margin":
-            score = best_prob - ranked[..., -2]
-        elif order == "random":
-            score = rng.random(best_prob.shape)
         elif order == "sampled":  # Gumbel-max: each commit drawn in proportion to its confidence
             score = np.log(best_prob) + rng.gumbel(size=best_prob.shape)
         else:

@@ -47,11 +47,8 @@ class TrainConfig:
     warmup_steps: int = 200  # linear warmup length
     weight_decay: float = 0.05  # AdamW weight decay
     ema: float = 0.0  # decay per step of a moving average of the weights, written out instead of them (0: none)
-    focal: float = 0.0  # each masked token's loss times (1 - p)^focal, p its right value's probability (0: plain)
     mask_min: float = 0.1  # lowest per-example mask ratio
     mask_max: float = 0.85  # highest per-example mask ratio
-    carry_steps: int = 1  # denoising steps per example, each from the state the last ended in (1: each from zeros)
-    peer_attention: bool = False  # each token attends only to its peers (the task's peer groups), not to all
     data: dict = field(default_factory=dict)  # the task's DataOptions fields (others take their defaults)
     seed: int = 0  # seeds the data pool, the batches and the initial weights
     threads: int = 0  # torch CPU threads; 0 = torch's default
@@ -67,8 +64,6 @@ class TrainConfig:
             depth=self.depth,
             mask_token=task.mask_token,
             reinject=self.reinject,
-            carry_state=self.carry_steps > 1,
-            attention_groups=task.peer_groups if self.peer_attention else (),
         )
 
     @classmethod
@@ -124,41 +119,22 @@ def supervised_loss(
     depth: int,
     grad_iterations: int,
     normalizer: float | None = None,
-    carry_steps: int = 1,
-    focal: float = 0.0,
 ) -> torch.Tensor:
     """Masked cross-entropy over the last `grad_iterations` recursion iterations, averaged over
-    them; summed over the masked tokens and divided by `normalizer` (default: their count, a mean).
-    With `focal` > 0 each token's cross-entropy is weighted by (1 - p)^focal, p the probability
-    it gives the right value, so tokens the model already gets right weigh less than hard ones.
-
-    With `carry_steps` > 1, that many denoising steps per example, averaged: each starts from the
-    hidden state the previous one ended in (detached, so the cost per step stays that of one),
-    after its most confident masked token got its right value, as the sampler commits one
-    token a round."""
+    them; summed over the masked tokens and divided by `normalizer` (default: their count, a mean)."""
     normalizer = normalizer or max(1, int(masked.sum()))
     free = depth - min(grad_iterations, depth)
-    h = None
+    x = model.embed(inputs)  # (B, T, D)
+    h = model.initial_state(x)
+    if free:
+        with torch.no_grad():
+            h = model.recurse(x, h, free)
     loss = inputs.new_zeros((), dtype=torch.float32)
-    for step in range(carry_steps):
-        x = model.embed(inputs)  # (B, T, D)
-        h = model.initial_state(x) if h is None else h.detach()
-        if free:
-            with torch.no_grad():
-                h = model.recurse(x, h, free)
-        for _ in range(depth - free):
-            h = model.recurse(x, h, 1)
-            logits = model.logits(h)  # (B, T, V)
-            token_loss = F.cross_entropy(logits[masked], targets[masked], reduction="none")  # (masked,)
-            if focal:
-                token_loss = token_loss * (1 - torch.exp(-token_loss)) ** focal
-            loss = loss + token_loss.sum() / normalizer
-        if step + 1 < carry_steps:
-            with torch.no_grad():
-                confidence = logits.detach().max(-1).values.masked_fill(~masked, float("-inf"))  # (B, T)
-                reveal = F.one_hot(confidence.argmax(1), masked.shape[1]).bool() & masked
-                inputs, masked = torch.where(reveal, targets, inputs), masked & ~reveal
-    return loss / (carry_steps * (depth - free))
+    for _ in range(depth - free):
+        h = model.recurse(x, h, 1)
+        logits = model.logits(h)  # (B, T, V)
+        loss = loss + F.cross_entropy(logits[masked], targets[masked], reduction="sum") / normalizer
+    return loss / (depth - free)
 
 
 class LossOfShare(torch.nn.Module):
@@ -179,8 +155,6 @@ class LossOfShare(torch.nn.Module):
             depth,
             config.grad_iterations,
             masked_in_batch / self.world,
-            config.carry_steps,
-            config.focal,
         )
 
 
@@ -322,8 +296,7 @@ def train(
     torch.manual_seed(config.seed)
     model = RecursiveDenoiser(config.model_config(task))
     if init is not None:
-        same = {name: getattr(model.config, name) for name in ("depth", "carry_state", "attention_groups")}
-        if replace(init.config, **same) != model.config:
+        if replace(init.config, depth=model.config.depth) != model.config:
             raise UsageError(f"the initial weights have config {init.config}, this training needs {model.config}")
         model.load_state_dict(init.state_dict())
     model.to(device)

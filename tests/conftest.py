@@ -22,7 +22,7 @@ def stop_at_step_2(step: int, loss: float, seconds: float) -> None:
         raise KeyboardInterrupt
 
 
-def tiny_model(seed: int = 0, depth: int = 2, task: str = "sudoku", carry_state: bool = False) -> RecursiveDenoiser:
+def tiny_model(seed: int = 0, depth: int = 2, task: str = "sudoku") -> RecursiveDenoiser:
     from rmdm_cli.tasks import get_task
 
     spec = get_task(task)
@@ -35,7 +35,6 @@ def tiny_model(seed: int = 0, depth: int = 2, task: str = "sudoku", carry_state:
         heads=2,
         n_layers=1,
         depth=depth,
-        carry_state=carry_state,
     )
     return RecursiveDenoiser(config).eval()
 

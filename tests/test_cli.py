@@ -89,7 +89,7 @@ def test_usage_errors_exit_2(tiny_weights, tmp_path):
 
 
 def test_seed_gives_identical_output(tiny_weights):
-    args = ["--order", "random", "--seed", "7", "--format", "jsonl"]
+    args = ["--retries", "2", "--seed", "7", "--format", "jsonl"]
     first, second = solve(tiny_weights, *args, input="\n".join(EASY)), solve(tiny_weights, *args, input="\n".join(EASY))
 
     def strip(out):
@@ -345,7 +345,9 @@ def test_bench_compares_fixed_adaptive_retries_and_the_exact_solver(tiny_weights
         retried["mean_forward_passes"] == 2 * adaptive["mean_forward_passes"]
     )  # random weights: the retry always runs
     assert exact["solved_pct"] == 100.0 and exact["mean_forward_passes"] is None and exact["mean_nodes"] > 0
-    assert searched["settings"] == "search, model-guided: depth 2" and rules_alone["settings"].startswith("search, rules alone")
+    assert searched["settings"] == "search, model-guided: depth 2" and rules_alone["settings"].startswith(
+        "search, rules alone"
+    )
     assert searched["solved_pct"] == rules_alone["solved_pct"] == 100.0  # every answer verified, even random weights'
     assert fixed["mean_nodes"] is None and searched["mean_nodes"] >= 0
 
@@ -478,11 +480,11 @@ def test_train_with_a_time_budget_and_a_data_worker_writes_its_cost(tmp_path):
     assert "training data: 4 random complete grids" in result.output
 
 
-def test_random_depth_and_peer_attention_are_recorded_in_the_weights(tmp_path):
+def test_random_depth_is_recorded_in_the_weights(tmp_path):
     from rmdm_cli.checkpoint import read_header
 
     out = tmp_path / "m.safetensors"
-    args = [*TINY_TRAINING, "--depth", "3", "--random-depth", "--peer-attention", "--train-steps", "3"]
+    args = [*TINY_TRAINING, "--depth", "3", "--random-depth", "--train-steps", "3"]
     args += ["--eval-count", "0"]
     result = runner.invoke(app, [*args, "--out", str(out), "--state", str(tmp_path / "state.pt")])
     assert result.exit_code == 0, result.output
@@ -490,9 +492,6 @@ def test_random_depth_and_peer_attention_are_recorded_in_the_weights(tmp_path):
     assert header["training"]["train_config"]["random_depth"] is True
     assert header["defaults"]["depth"] == 3  # the largest depth trained
     assert header["defaults"]["threshold"] == 0.9999 and header["defaults"]["adaptive_depth"] is True  # Sudoku's
-    assert header["config"]["attention_groups"] == [0, 1, 2]
-    countdown = runner.invoke(app, ["train", "countdown", "--peer-attention", "--out", str(tmp_path / "c.safetensors")])
-    assert countdown.exit_code == 2 and "countdown has no peer groups" in countdown.stderr
 
 
 def test_unsolved_sudoku_lines_say_why_and_jsonl_carries_the_reason(tiny_weights):

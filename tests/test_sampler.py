@@ -18,7 +18,7 @@ def engine(request):
 
 
 @pytest.mark.parametrize("steps", [1, 5, 81])
-@pytest.mark.parametrize("order", ["confidence", "margin", "random", "sampled"])
+@pytest.mark.parametrize("order", ["confidence", "sampled"])
 def test_commits_everything_within_steps_and_keeps_givens(steps, order, engine):
     model = engine(tiny_model())
     states = list(unmask(model, PUZZLES, steps, depth=2, order=order, rng=np.random.default_rng(0)))
@@ -32,27 +32,25 @@ def test_commits_everything_within_steps_and_keeps_givens(steps, order, engine):
     assert np.array_equal(final.forward_passes, rounds * 2)
 
 
-def nonlinear_model(carry_state: bool):
+def nonlinear_model():
     """A tiny model whose blocks change its predictions: at the usual initial scale the hidden
     state is nearly a multiple of the embedding, and the output norm hides where it started."""
-    model = tiny_model(carry_state=carry_state)
+    model = tiny_model()
     with torch.no_grad():
         for parameter in model.blocks.parameters():
             parameter.mul_(30)
     return model
 
 
-@pytest.mark.parametrize("carry_state", [False, True])
-def test_each_round_starts_from_zeros_or_from_the_state_the_last_ended_in(carry_state, engine):
-    torch_model = nonlinear_model(carry_state)
+def test_each_round_starts_from_the_initial_state(engine):
+    torch_model = nonlinear_model()
     final = list(unmask(engine(torch_model), PUZZLES, 3, depth=2))[-1].tokens
     # the same three rounds written out: commit the most confident third, half, then the rest
-    tokens, h = torch.tensor(PUZZLES), None
+    tokens = torch.tensor(PUZZLES)
     with torch.no_grad():
         for rounds_left in (3, 2, 1):
             x = torch_model.embed(tokens)
-            h = torch_model.initial_state(x) if h is None or not carry_state else h
-            h = torch_model.recurse(x, h, 2)
+            h = torch_model.recurse(x, torch_model.initial_state(x), 2)
             logits = torch_model.logits(h)
             logits[..., 0] = float("-inf")
             confidence, prediction = logits.softmax(-1).max(-1)
@@ -62,11 +60,6 @@ def test_each_round_starts_from_zeros_or_from_the_state_the_last_ended_in(carry_
             commit = (rank < quota[:, None]) & is_open
             tokens = torch.where(commit, prediction, tokens)
     assert np.array_equal(final, tokens.numpy())
-
-
-def test_a_carried_state_changes_the_answer():
-    tokens = [list(unmask(nonlinear_model(carry), PUZZLES, 3, depth=2))[-1].tokens for carry in (False, True)]
-    assert not np.array_equal(*tokens)
 
 
 def test_states_only_ever_commit(engine):

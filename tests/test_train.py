@@ -7,7 +7,7 @@ import torch
 from conftest import stop_at_step_2
 
 from rmdm_cli.tasks import get_task
-from rmdm_cli.train import Batches, TrainConfig, learning_rate, supervised_loss, total_cost, train, training_example
+from rmdm_cli.train import Batches, TrainConfig, learning_rate, total_cost, train, training_example
 
 
 def test_learning_rate_warms_up_then_decays_by_steps_or_by_time():
@@ -40,38 +40,6 @@ def tiny_model_and_batch(config: TrainConfig):
         task.training_data(config.data_options(task), 0), task.mask_token, config, 0
     )
     return model, inputs, targets, masked
-
-
-def test_carried_steps_start_from_the_last_state_after_one_more_right_token():
-    task = get_task("sudoku")
-    config = TrainConfig(width=16, heads=2, n_layers=1, depth=2, batch_size=3, carry_steps=2, data={"pool_size": 3})
-    assert config.model_config(task).carry_state
-    model, inputs, targets, masked = tiny_model_and_batch(config)
-    with torch.no_grad():
-        first = model.recurse(model.embed(inputs), model.initial_state(model.embed(inputs)), 2)
-        confidence = model.logits(first).max(-1).values.masked_fill(~masked, float("-inf"))
-        revealed = inputs.clone()
-        for row, cell in enumerate(confidence.argmax(1).tolist()):
-            revealed[row, cell] = targets[row, cell]
-        still = revealed == task.mask_token
-        second = model.recurse(model.embed(revealed), first, 2)
-        expected = (
-            torch.nn.functional.cross_entropy(model.logits(first)[masked], targets[masked], reduction="sum")
-            + torch.nn.functional.cross_entropy(model.logits(second)[still], targets[still], reduction="sum")
-        ) / (2 * masked.sum())
-        assert torch.allclose(supervised_loss(model, inputs, targets, masked, 2, 1, carry_steps=2), expected)
-
-
-def test_focal_loss_weighs_each_token_by_how_wrong_the_model_is():
-    config = TrainConfig(width=16, heads=2, n_layers=1, depth=2, batch_size=3, data={"pool_size": 3})
-    model, inputs, targets, masked = tiny_model_and_batch(config)
-    with torch.no_grad():
-        h = model.recurse(model.embed(inputs), model.initial_state(model.embed(inputs)), 2)
-        right = model.logits(h).softmax(-1)[masked].gather(1, targets[masked][:, None]).squeeze(1)  # (masked,)
-        expected = ((1 - right) ** 2 * -right.log()).sum() / masked.sum()
-        plain = (-right.log()).mean()
-    assert torch.allclose(supervised_loss(model, inputs, targets, masked, 2, 1, focal=2.0), expected)
-    assert torch.allclose(supervised_loss(model, inputs, targets, masked, 2, 1), plain)
 
 
 def test_worker_processes_make_the_same_batches_as_the_training_process():

@@ -22,7 +22,7 @@ def solve(weights, *args, input=None):
 
 
 @pytest.mark.parametrize(
-    "flags", [["--threshold", "0.5"], ["--order", "margin"], ["--fixed"], ["--retries", "2"], ["--seed", "3"]]
+    "flags", [["--threshold", "0.5"], ["--adaptive-depth"], ["--fixed"], ["--retries", "2"], ["--seed", "3"]]
 )
 def test_the_samplers_options_are_refused_in_search_mode(tiny_weights, flags):
     result = solve(tiny_weights, *flags, EASY[0])
@@ -34,7 +34,7 @@ def test_options_that_would_change_nothing_are_refused_with_the_sampler(tiny_wei
     budget = solve(tiny_weights, "--no-search", "--budget", "10", EASY[0])
     assert budget.exit_code == 2 and "--budget bounds the search" in budget.stderr
     seed = solve(tiny_weights, "--no-search", "--seed", "4", EASY[0])
-    assert seed.exit_code == 2 and "--seed draws the random and sampled commit orders" in seed.stderr
+    assert seed.exit_code == 2 and "--seed draws the commit orders of retries" in seed.stderr
     several = solve(tiny_weights, "--live", *EASY)
     assert several.exit_code == 2 and "--live draws one puzzle" in several.stderr
 

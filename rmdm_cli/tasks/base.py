@@ -39,7 +39,6 @@ class TrainingData(Protocol):
 class Task:
     name: str
     position_groups: tuple[tuple[int, ...], ...]  # per group, each position's id in it: the model's position embeddings
-    peer_groups: tuple[int, ...] = ()  # position groups whose tokens constrain each other: --peer-attention's mask
     seq_len: int  # tokens per encoded puzzle
     vocab_size: int  # token ids, mask included
     mask_token: int

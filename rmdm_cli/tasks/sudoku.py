@@ -324,7 +324,6 @@ class SudokuTrainingData:
 class Sudoku(Task):
     name = "sudoku"
     position_groups = (tuple(ROW), tuple(COL), tuple(BOX))  # the model sees the three constraint groups directly
-    peer_groups = (0, 1, 2)  # a cell's row, column and box: its 20 peers
     seq_len = 81
     vocab_size = 10  # mask + digits 1-9
     mask_token = 0
