@@ -20,30 +20,9 @@ from rich.console import Console  # noqa: E402
 from rmdm_cli.checkpoint import default_weights, weights_dir  # noqa: E402
 from rmdm_cli.errors import UsageError  # noqa: E402
 from rmdm_cli.settings import SEARCH_BUDGET  # noqa: E402
-from rmdm_cli.tasks import TASK_NAMES, get_task_class  # noqa: E402
+from rmdm_cli.tasks import get_task_class, task_names  # noqa: E402
 
 console = Console(stderr=True, soft_wrap=True)  # everything but results goes to stderr; messages stay one line
-
-app = typer.Typer(
-    no_args_is_help=True, add_completion=False, help="Solve puzzles with recursive masked diffusion models."
-)
-solve_app = typer.Typer(no_args_is_help=True, help="Solve puzzles: results on stdout, progress and errors on stderr.")
-bench_app = typer.Typer(
-    no_args_is_help=True, help="Compare fixed and adaptive decoding, retries and the exact solver in one run."
-)
-eval_app = typer.Typer(no_args_is_help=True, help="Measure solved % over puzzle files at several depths and steps.")
-train_app = typer.Typer(no_args_is_help=True, help="Train a model from scratch on generated data.")
-study_app = typer.Typer(
-    no_args_is_help=True, help="The scaling study: recursion depth vs parameters vs denoising steps."
-)
-generate_app = typer.Typer(no_args_is_help=True, help="Generate puzzles with the project's own generator.")
-app.add_typer(solve_app, name="solve")
-app.add_typer(eval_app, name="eval")
-app.add_typer(bench_app, name="bench")
-app.add_typer(train_app, name="train")
-app.add_typer(study_app, name="study")
-app.add_typer(generate_app, name="generate")
-
 
 def show_version(value: bool) -> None:
     if value:
@@ -57,7 +36,6 @@ def show_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def main_options(
     version: Annotated[
         bool,
@@ -208,13 +186,6 @@ def make_solve(task_name: str):
                 show_default=False,
             ),
         ] = None,
-        numbers: Annotated[
-            str | None,
-            typer.Option(
-                help="The numbers, e.g. --numbers 25 50 75 100 (or 25,50,75,100); with --target.", show_default=False
-            ),
-        ] = None,
-        target: Annotated[int | None, typer.Option(help="The target, with --numbers.", show_default=False)] = None,
         depth: Depth = None,
         steps: Steps = None,
         device: Device = DeviceChoice.auto,
@@ -243,13 +214,15 @@ def make_solve(task_name: str):
         budget: Budget = None,
         batch_size: Annotated[int, typer.Option(min=1, help="Puzzles solved together.")] = 256,
         threads: Threads = None,
+        **options,
     ) -> None:
         from rmdm_cli.run import run_solve
         from rmdm_cli.settings import SamplerSettings, SearchSettings
 
         try:
-            if numbers is not None or target is not None:
-                sources = [problem_from_options(numbers, target, sources or [])]
+            task = get_task_class(task_name)()
+            if (given := task.puzzle_from_options(task.SolveOptions(**options), sources or [])) is not None:
+                sources = given
             elif not sources and sys.stdin.isatty():
                 raise UsageError(
                     "no puzzle given: pass a puzzle, a file, or pipe "
@@ -291,12 +264,7 @@ def make_solve(task_name: str):
         " line for a puzzle not solved); exit 0 all solved, 1 some unsolved, 2 bad input.\n\n"
         f"{get_task_class(task_name).rules}\n\nDefault weights: {default_weights(task_name)}"
     )
-    if task_name != "countdown":  # --numbers/--target only make sense for Countdown
-        signature = inspect.signature(solve, eval_str=True)
-        solve.__signature__ = signature.replace(
-            parameters=[p for name, p in signature.parameters.items() if name not in ("numbers", "target")]
-        )
-    return solve
+    return with_task_options(solve, get_task_class(task_name).SolveOptions)
 
 
 def refuse_unused_options(search: bool, threshold, adaptive_depth, fixed, give_up, retries, seed, budget):
@@ -316,22 +284,6 @@ def refuse_unused_options(search: bool, threshold, adaptive_depth, fixed, give_u
         raise UsageError("--budget bounds the search; it means nothing with --no-search")
     elif seed is not None and retries == 0:
         raise UsageError("--seed draws the commit orders of retries; without --retries it changes nothing")
-
-
-def problem_from_options(numbers: str | None, target: int | None, extra: list[str]) -> str:
-    """`--numbers 25 50 75 100 --target 842`: the shell splits the numbers, so the values after
-    the first arrive as positional arguments; join them back into `25,50,75,100,842`."""
-    if numbers is None or target is None:
-        raise UsageError("--numbers and --target go together")
-    if puzzles := [value for value in extra if not value.isdigit()]:
-        raise UsageError(
-            f"--numbers/--target give one problem; {puzzles[0]!r} is another: "
-            "give problems either as arguments or with those options"
-        )
-    values = numbers.replace(",", " ").split() + extra
-    if not all(value.isdigit() for value in values):
-        raise UsageError(f"--numbers: expected whole numbers, got {' '.join(values)!r}")
-    return ",".join(values + [str(target)])
 
 
 def make_eval(task_name: str):
@@ -602,9 +554,8 @@ def make_train(task_name: str):
 StudyDir = Annotated[Path, typer.Option("--dir", help="Where the study's weights live.")]
 
 
-@study_app.command("train")
 def study_train(
-    task: Annotated[str, typer.Argument(help=f"Task: {', '.join(TASK_NAMES)}.")],
+    task: Annotated[str, typer.Argument(help="Task: sudoku, countdown, or another registered one.")],
     widths: Annotated[str, typer.Option(help="Widths, comma-separated.")] = "32,64,128",
     depths: Annotated[str, typer.Option(help="Trained recursion depths L, comma-separated.")] = "1,2,4,8",
     seeds: Annotated[str, typer.Option(help="Seeds, comma-separated.")] = "0,1",
@@ -625,8 +576,8 @@ def study_train(
     from rmdm_cli.study import VARIANTS, grid, train_cells
 
     try:
-        if task not in TASK_NAMES:
-            raise UsageError(f"unknown task {task!r} (choose from {', '.join(TASK_NAMES)})")
+        if task not in task_names():
+            raise UsageError(f"unknown task {task!r} (choose from {', '.join(task_names())})")
         variant_names = tuple(name.strip() for name in variants.split(","))
         if unknown := [name for name in variant_names if name not in VARIANTS]:
             raise UsageError(f"--variants: unknown {', '.join(unknown)} (choose from {', '.join(VARIANTS)})")
@@ -650,7 +601,6 @@ def study_train(
         raise typer.Exit(130) from None
 
 
-@study_app.command("report")
 def study_report(
     count: Annotated[int, typer.Option(min=1, help="Held-out generated puzzles per task.")] = 100,
     directory: StudyDir = Path("weights/study"),
@@ -660,7 +610,7 @@ def study_report(
     from rmdm_cli.study import measure_cells, write_report
 
     say = lambda text: console.print(text, highlight=False)  # noqa: E731
-    measurements = {name: rows for name in TASK_NAMES if (rows := measure_cells(directory, name, count, say))}
+    measurements = {name: rows for name in task_names() if (rows := measure_cells(directory, name, count, say))}
     if not measurements:
         raise fail(f"{directory}: no study weights (run rmdm study train TASK first)")
     path = write_report(measurements, docs, f"rmdm study report --count {count}", count)
@@ -685,12 +635,34 @@ def make_generate(task_name: str):
     return with_task_options(generate, get_task_class(task_name).GenerateOptions)
 
 
-for _name in TASK_NAMES:
-    solve_app.command(_name)(make_solve(_name))
-    eval_app.command(_name)(make_eval(_name))
-    bench_app.command(_name)(make_bench(_name))
-    train_app.command(_name)(make_train(_name))
-    generate_app.command(_name)(make_generate(_name))
+def make_app() -> typer.Typer:
+    """The `rmdm` command line, a command per registered task under each verb."""
+    app = typer.Typer(
+        no_args_is_help=True, add_completion=False, help="Solve puzzles with recursive masked diffusion models."
+    )
+    app.callback()(main_options)
+    verbs = {
+        "solve": ("Solve puzzles: results on stdout, progress and errors on stderr.", make_solve),
+        "eval": ("Measure solved % over puzzle files at several depths and steps.", make_eval),
+        "bench": ("Compare fixed and adaptive decoding, retries, search and the exact solver in one run.", make_bench),
+        "train": ("Train a model from scratch on generated data.", make_train),
+        "generate": ("Generate puzzles with the project's own generator.", make_generate),
+    }
+    for verb, (help_text, make_command) in verbs.items():
+        verb_app = typer.Typer(no_args_is_help=True, help=help_text)
+        for name in task_names():
+            verb_app.command(name)(make_command(name))
+        app.add_typer(verb_app, name=verb)
+    study_app = typer.Typer(
+        no_args_is_help=True, help="The scaling study: recursion depth vs parameters vs denoising steps."
+    )
+    study_app.command("train")(study_train)
+    study_app.command("report")(study_report)
+    app.add_typer(study_app, name="study")
+    return app
+
+
+app = make_app()
 
 
 def main() -> None:

@@ -15,13 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 EVAL_SEED = 2  # generator seed of the held-out evaluation set (training never draws from it)
-# Mid-difficulty sets, so that minutes-long trainings spread out instead of all scoring 0%
-# (Countdown: 3 numbers; 4-number problems are as hard as cd4, docs/study.md).
-EVAL_SETS = {"sudoku": {"clues": "45-55"}, "countdown": {"numbers": 3}}
-# The study's training recipe where it differs from the task's shipped one. Sudoku: light masks,
-# which let small cells leave the loss plateau within their budget (benchmarks/study_plateau.py).
-# Countdown: trained on the evaluated size only.
-STUDY_RECIPE = {"sudoku": {"mask_min": 0.05, "mask_max": 0.5}, "countdown": {"data": {"numbers": 3}}}
 LEVELS = (25, 50, 75, 90)  # solved % levels at which claim 2 compares forward passes
 # Cell variants beyond the paper: the TrainConfig fields each one changes.
 VARIANTS = {
@@ -61,7 +54,7 @@ def cell_config(cell: Cell, train_steps: int, batch_size: int, threads: int):
         warmup_steps=max(1, train_steps // 10),
         seed=cell.seed,
         threads=threads,
-        **{**get_task_class(cell.task).train_defaults, **STUDY_RECIPE.get(cell.task, {})},
+        **{**get_task_class(cell.task).train_defaults, **get_task_class(cell.task).study_recipe},
         **VARIANTS[cell.variant],
     )
 
@@ -95,7 +88,7 @@ def measure_cells(directory: Path, task_name: str, count: int, say: Callable[[st
     from rmdm_cli.tasks import get_task
 
     task = get_task(task_name)
-    options = task.GenerateOptions(**EVAL_SETS.get(task_name, {}))
+    options = task.GenerateOptions(**task.study_eval_options)
     puzzles = [task.parse(text) for text in task.generate(count, EVAL_SEED, options)]
     full_steps = max(task.encode(puzzle).count(task.mask_token) for puzzle in puzzles)  # one token per step
     steps_list = [full_steps // 8, full_steps // 4, full_steps // 2, full_steps]
@@ -449,16 +442,20 @@ def settings_text(settings: dict[str, dict]) -> str:
 
 
 def write_report(measurements: dict[str, list[dict]], docs: Path, command: str, eval_count: int) -> Path:
+    from rmdm_cli.tasks import get_task_class
+
     docs.mkdir(parents=True, exist_ok=True)
+    recipes = {name: get_task_class(name).study_recipe for name in measurements}
+    eval_sets = {name: get_task_class(name).study_eval_options for name in measurements}
     lines = [
         "# Study: recursion depth versus parameters versus denoising steps",
         "",
         f"Regenerate (from the committed weights under `weights/study/`): `{command}`",
         "",
         "Every cell: 2 distinct blocks recursed L times, loss on every iteration, the "
-        f"task's data recipe with the study's changes ({settings_text(STUDY_RECIPE)}), the "
+        f"task's data recipe with the study's changes ({settings_text(recipes)}), the "
         f"same number of training examples within a task; evaluated on {eval_count} held-out generated puzzles "
-        f"(generator seed {EVAL_SEED}; {settings_text(EVAL_SETS)}). Forward "
+        f"(generator seed {EVAL_SEED}; {settings_text(eval_sets)}). Forward "
         "passes = block-stack applications per puzzle, as measured.",
         "",
     ]

@@ -49,10 +49,21 @@ class Task:
     stored_defaults: dict[str, Any] = {}
     DataOptions: type = NoOptions  # how its training data is made (`rmdm train TASK` options)
     GenerateOptions: type = NoOptions  # what its generator makes (`rmdm generate TASK` options)
+    SolveOptions: type = NoOptions  # another way to give one puzzle (`rmdm solve TASK` options)
+    # The scaling study (`rmdm study`): TrainConfig fields its cells change from the task's
+    # recipe, and the GenerateOptions of its held-out set (mid-difficulty, so that minutes-long
+    # trainings spread out instead of all scoring 0%).
+    study_recipe: dict[str, Any] = {}
+    study_eval_options: dict[str, Any] = {}
 
     def records(self, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
         """Turn numbered input lines into numbered puzzle texts (e.g. pick a CSV column)."""
         return iter(lines)
+
+    def puzzle_from_options(self, options: Any, arguments: list[str]) -> list[str] | None:
+        """The puzzle texts the SolveOptions give (with the positional `arguments`, which the
+        shell may have split them into), or None where they give none."""
+        return None
 
     def parse(self, text: str) -> Any:
         """Parse and validate one puzzle text; raise PuzzleError with the reason."""

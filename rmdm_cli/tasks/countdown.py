@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rmdm_cli.errors import UsageError
 from rmdm_cli.tasks.base import PuzzleError, Task, TrainingData
 
 if TYPE_CHECKING:
@@ -407,6 +408,14 @@ class CountdownProblems:
             raise ValueError(f"--numbers must be 3 to {MAX_NUMBERS}, got {self.numbers}")
 
 
+@dataclass(frozen=True)
+class CountdownOptions:
+    numbers: str | None = field(
+        default=None, metadata={"help": "The numbers, e.g. --numbers 25 50 75 100 (or 25,50,75,100); with --target."}
+    )
+    target: int | None = field(default=None, metadata={"help": "The target, with --numbers."})
+
+
 class CountdownTrainingData:
     """Fresh random problems every batch, seeded from the batch's generator (so resumable)."""
 
@@ -453,6 +462,27 @@ class Countdown(Task):
     train_defaults = {"mask_min": 0.05, "mask_max": 1.0}
     DataOptions = CountdownData
     GenerateOptions = CountdownProblems
+    SolveOptions = CountdownOptions
+    # Trained and judged on 3 numbers: 4-number problems are as hard as cd4 (docs/study.md).
+    study_recipe = {"data": {"numbers": 3}}
+    study_eval_options = {"numbers": 3}
+
+    def puzzle_from_options(self, options: CountdownOptions, arguments: list[str]) -> list[str] | None:
+        """`--numbers 25 50 75 100 --target 842`: the shell splits the numbers, so the values
+        after the first arrive as positional arguments; joined back into `25,50,75,100,842`."""
+        if options.numbers is None and options.target is None:
+            return None
+        if options.numbers is None or options.target is None:
+            raise UsageError("--numbers and --target go together")
+        if puzzles := [value for value in arguments if not value.isdigit()]:
+            raise UsageError(
+                f"--numbers/--target give one problem; {puzzles[0]!r} is another: "
+                "give problems either as arguments or with those options"
+            )
+        values = options.numbers.replace(",", " ").split() + arguments
+        if not all(value.isdigit() for value in values):
+            raise UsageError(f"--numbers: expected whole numbers, got {' '.join(values)!r}")
+        return [",".join(values + [str(options.target)])]
 
     def parse(self, text: str) -> Problem:
         return parse_problem(text)
