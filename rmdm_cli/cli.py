@@ -18,11 +18,13 @@ import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 
 from rmdm_cli.checkpoint import default_weights, weights_dir  # noqa: E402
+from rmdm_cli.config import TrainConfig  # noqa: E402
 from rmdm_cli.errors import UsageError  # noqa: E402
 from rmdm_cli.settings import SEARCH_BUDGET  # noqa: E402
 from rmdm_cli.tasks import get_task_class, task_names  # noqa: E402
 
 console = Console(stderr=True, soft_wrap=True)  # everything but results goes to stderr; messages stay one line
+
 
 def show_version(value: bool) -> None:
     if value:
@@ -401,70 +403,39 @@ def make_bench(task_name: str):
     return bench
 
 
-def with_task_options(command, options_class, defaults: dict | None = None):
-    """`command` taking, besides its own parameters, every field of the task's options
-    dataclass as an option (help from the field's metadata) in **options; `defaults` replace
-    the command's own defaults (a task's recipe)."""
+def with_task_options(command, *options_classes, defaults: dict | None = None):
+    """`command` taking, besides its own parameters, every field of the options dataclasses
+    that has a `help` in its metadata as an option (its `flag`, `min` and `max` there too) in
+    **options; `defaults` replace the fields' defaults (a task's recipe)."""
     from dataclasses import MISSING, fields
     from typing import get_type_hints
 
-    hints = get_type_hints(options_class)
     signature = inspect.signature(command, eval_str=True)
-    own = [
-        p.replace(default=(defaults or {}).get(name, p.default))
-        for name, p in signature.parameters.items()
-        if p.kind is not inspect.Parameter.VAR_KEYWORD
-    ]
-    extra = [
-        inspect.Parameter(
-            option.name,
-            inspect.Parameter.KEYWORD_ONLY,
-            default=option.default if option.default is not MISSING else None,
-            annotation=Annotated[hints[option.name], typer.Option(help=option.metadata.get("help", ""))],
-        )
-        for option in fields(options_class)
-    ]
+    own = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    extra = []
+    for options_class in options_classes:
+        hints = get_type_hints(options_class)
+        for option in fields(options_class):
+            if "help" not in option.metadata:
+                continue
+            settings = {key: option.metadata[key] for key in ("min", "max") if key in option.metadata}
+            flags = [option.metadata["flag"]] if "flag" in option.metadata else []
+            default = option.default if option.default is not MISSING else None
+            flag = typer.Option(*flags, help=option.metadata["help"], **settings)
+            extra.append(
+                inspect.Parameter(
+                    option.name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=(defaults or {}).get(option.name, default),
+                    annotation=Annotated[hints[option.name], flag],
+                )
+            )
     command.__signature__ = signature.replace(parameters=[*own, *extra])
     return command
 
 
 def make_train(task_name: str):
     def train_task(
-        width: Annotated[int, typer.Option(help="Hidden size.")] = 128,
-        heads: Annotated[int, typer.Option(help="Attention heads.")] = 4,
-        n_layers: Annotated[int, typer.Option("--layers", help="Distinct blocks in the recursed stack.")] = 2,
-        depth: Annotated[int, typer.Option(min=1, help="Recursion depth during training.")] = 4,
-        grad_iterations: Annotated[
-            int, typer.Option(min=1, help="Loss on the last this many iterations; earlier ones run under no_grad.")
-        ] = 1,
-        random_depth: Annotated[
-            bool,
-            typer.Option(help="Each step recurses a depth drawn from 1..--depth, so one model serves every depth."),
-        ] = False,
-        batch_size: Annotated[int, typer.Option(min=1, help="Examples per optimizer step.")] = 128,
-        train_steps: Annotated[int, typer.Option(min=1, help="Optimizer steps (at most, with --minutes).")] = 5000,
-        minutes: Annotated[
-            float,
-            typer.Option(
-                min=0,
-                help="Wall-clock budget: stop when it is spent, the learning-rate schedule following time (0: none).",
-            ),
-        ] = 0.0,
-        lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 2e-3,
-        warmup_steps: Annotated[int, typer.Option(min=0, help="Linear learning-rate warmup steps.")] = 200,
-        mask_min: Annotated[float, typer.Option(help="Lowest per-example mask ratio.")] = 0.1,
-        mask_max: Annotated[float, typer.Option(help="Highest per-example mask ratio.")] = 0.85,
-        ema: Annotated[
-            float,
-            typer.Option(
-                min=0,
-                max=0.99999,
-                help="Write a moving average of the weights over the steps, decaying by this much per step (0: the"
-                " last weights).",
-            ),
-        ] = 0.0,
-        seed: Annotated[int, typer.Option(help="Seed for data, batches and initial weights.")] = 0,
-        threads: Annotated[int, typer.Option(min=0, help="CPU threads (0: torch's default).")] = 0,
         device: Device = DeviceChoice.auto,
         workers: Annotated[
             int, typer.Option(min=0, help="Processes making training batches ahead (0: the training process does).")
@@ -498,32 +469,17 @@ def make_train(task_name: str):
         ] = False,
         **options,
     ) -> None:
-        from rmdm_cli.run import run_train
-        from rmdm_cli.train import TrainConfig
+        from dataclasses import fields
 
+        from rmdm_cli.run import run_train
+
+        data_names = {option.name for option in fields(get_task_class(task_name).DataOptions)}
+        data = {name: value for name, value in options.items() if name in data_names}
         try:
-            get_task_class(task_name).DataOptions(**options)  # checked before training prints or makes anything
+            get_task_class(task_name).DataOptions(**data)  # checked before training prints or makes anything
         except ValueError as error:
             raise fail(str(error)) from None
-        config = TrainConfig(
-            width=width,
-            heads=heads,
-            n_layers=n_layers,
-            depth=depth,
-            grad_iterations=grad_iterations,
-            random_depth=random_depth,
-            batch_size=batch_size,
-            train_steps=train_steps,
-            minutes=minutes,
-            lr=lr,
-            warmup_steps=warmup_steps,
-            mask_min=mask_min,
-            mask_max=mask_max,
-            ema=ema,
-            data=options,
-            seed=seed,
-            threads=threads,
-        )
+        config = TrainConfig(**{name: value for name, value in options.items() if name not in data_names}, data=data)
         try:
             from rmdm_cli.devices import pick_device
 
@@ -548,7 +504,7 @@ def make_train(task_name: str):
         "write self-describing weights (Ctrl-C saves; rerun to resume)."
     )
     task_class = get_task_class(task_name)
-    return with_task_options(train_task, task_class.DataOptions, task_class.train_defaults)
+    return with_task_options(train_task, TrainConfig, task_class.DataOptions, defaults=task_class.train_defaults)
 
 
 StudyDir = Annotated[Path, typer.Option("--dir", help="Where the study's weights live.")]

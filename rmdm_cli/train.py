@@ -19,71 +19,17 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
+from rmdm_cli.config import TrainConfig
 from rmdm_cli.errors import UsageError
-from rmdm_cli.model import ModelConfig, RecursiveDenoiser
+from rmdm_cli.model import RecursiveDenoiser
 from rmdm_cli.tasks import Task
 from rmdm_cli.tasks.base import TrainingData
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    width: int = 128  # hidden size
-    heads: int = 4  # attention heads
-    n_layers: int = 2  # distinct blocks recursed over
-    depth: int = 4  # recursion depth during training (the largest one with random_depth)
-    random_depth: bool = False  # each step recurses a depth drawn from 1..depth, so one model serves every --depth
-    reinject: bool = True  # re-add the input embedding before every iteration (the model config's field)
-    grad_iterations: int = 1  # loss (and gradient) on the last this many iterations; the rest run under no_grad
-    batch_size: int = 128  # examples per optimizer step
-    train_steps: int = 5000  # optimizer steps in total (at most, with `minutes`)
-    minutes: float = 0.0  # wall-clock budget (0: none): the run ends when it is spent, and the schedule follows time
-    lr: float = 2e-3  # peak learning rate (AdamW), after linear warmup, cosine decay to 10%
-    warmup_steps: int = 200  # linear warmup length
-    weight_decay: float = 0.05  # AdamW weight decay
-    ema: float = 0.0  # decay per step of a moving average of the weights, written out instead of them (0: none)
-    mask_min: float = 0.1  # lowest per-example mask ratio
-    mask_max: float = 0.85  # highest per-example mask ratio
-    data: dict = field(default_factory=dict)  # the task's DataOptions fields (others take their defaults)
-    seed: int = 0  # seeds the data pool, the batches and the initial weights
-    threads: int = 0  # torch CPU threads; 0 = torch's default
-
-    def model_config(self, task: Task) -> ModelConfig:
-        return ModelConfig(
-            vocab_size=task.vocab_size,
-            seq_len=task.seq_len,
-            position_groups=task.position_groups,
-            width=self.width,
-            heads=self.heads,
-            n_layers=self.n_layers,
-            depth=self.depth,
-            mask_token=task.mask_token,
-            reinject=self.reinject,
-        )
-
-    @classmethod
-    def from_dict(cls, values: dict, task: Task) -> TrainConfig:
-        """A config as written by `asdict`, also from before task options moved into `data`:
-        fields added since then take their defaults."""
-        names = {f.name for f in fields(cls)}
-        data = dict(values.get("data", {}))
-        for option in fields(task.DataOptions):
-            if option.name in values:
-                data[option.name] = values[option.name]
-        return cls(**{k: v for k, v in values.items() if k in names and k != "data"}, data=data)
-
-    def data_options(self, task: Task):
-        """The task's DataOptions this config asks for (a ValueError if they are not valid)."""
-        return task.DataOptions(**self.data)
-
-    def same_run(self, other: TrainConfig, task: Task) -> bool:
-        """Whether two configs train alike (data options compared with their defaults filled in)."""
-        return replace(self, data={}) == replace(other, data={}) and self.data_options(task) == other.data_options(task)
 
 
 def progress(config: TrainConfig, step: int, seconds: float) -> float:
