@@ -178,35 +178,36 @@ Retries = Annotated[
 ]
 
 
+Sources = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="[PUZZLE... | FILE | -]",
+        help="Puzzles, one file of puzzles, or - for stdin (the default when stdin is piped).",
+        show_default=False,
+    ),
+]
+Seed = Annotated[int | None, typer.Option(help="Sampler: random seed of the retries' commit orders.")]
+Format = Annotated[FormatChoice, typer.Option("--format", help="text: one answer a line; jsonl: one object a puzzle.")]
+Live = Annotated[
+    bool | None,
+    typer.Option(
+        "--live/--no-live",
+        help="Live view of the refinement (default: when solving one puzzle on a terminal).",
+        show_default=False,
+    ),
+]
+
+
 def make_solve(task_name: str):
     def solve(
-        sources: Annotated[
-            list[str] | None,
-            typer.Argument(
-                metavar="[PUZZLE... | FILE | -]",
-                help="Puzzles, one file of puzzles, or - for stdin (the default when stdin is piped).",
-                show_default=False,
-            ),
-        ] = None,
+        sources: Sources = None,
         depth: Depth = None,
         steps: Steps = None,
         device: Device = DeviceChoice.auto,
-        seed: Annotated[
-            int | None,
-            typer.Option(help="Sampler: random seed of the retries' commit orders."),
-        ] = None,
+        seed: Seed = None,
         weights: Weights = None,
-        output_format: Annotated[
-            FormatChoice, typer.Option("--format", help="text: one answer a line; jsonl: one object a puzzle.")
-        ] = FormatChoice.text,
-        live: Annotated[
-            bool | None,
-            typer.Option(
-                "--live/--no-live",
-                help="Live view of the refinement (default: when solving one puzzle on a terminal).",
-                show_default=False,
-            ),
-        ] = None,
+        output_format: Format = FormatChoice.text,
+        live: Live = None,
         threshold: Threshold = None,
         adaptive_depth: AdaptiveDepth = False,
         fixed: Fixed = False,
@@ -219,7 +220,6 @@ def make_solve(task_name: str):
         **options,
     ) -> None:
         from rmdm_cli.run import run_solve
-        from rmdm_cli.settings import SamplerSettings, SearchSettings
 
         try:
             task = get_task_class(task_name)()
@@ -230,20 +230,8 @@ def make_solve(task_name: str):
                     "no puzzle given: pass a puzzle, a file, or pipe "
                     f"puzzles on stdin (see rmdm solve {task_name} --help)"
                 )
-            refuse_unused_options(search, threshold, adaptive_depth, fixed, give_up, retries, seed, budget)
-            settings = (
-                SearchSettings(depth, steps, budget or SEARCH_BUDGET)
-                if search
-                else SamplerSettings(
-                    depth,
-                    steps,
-                    threshold=threshold,
-                    adaptive_depth=adaptive_depth,
-                    fixed=fixed,
-                    give_up=give_up,
-                    retries=retries,
-                    seed=seed or 0,
-                )
+            settings = solve_settings(
+                search, depth, steps, threshold, adaptive_depth, fixed, give_up, retries, seed, budget
             )
             code = run_solve(
                 task_name,
@@ -269,8 +257,11 @@ def make_solve(task_name: str):
     return with_task_options(solve, get_task_class(task_name).SolveOptions)
 
 
-def refuse_unused_options(search: bool, threshold, adaptive_depth, fixed, give_up, retries, seed, budget):
-    """Every option given changes what happens, or is refused here."""
+def solve_settings(search: bool, depth, steps, threshold, adaptive_depth, fixed, give_up, retries, seed, budget):
+    """The search's or the sampler's settings from solve's options; every option given changes
+    what happens, or is refused here."""
+    from rmdm_cli.settings import SamplerSettings, SearchSettings
+
     if search:
         given = {
             "--threshold": threshold is not None,
@@ -286,6 +277,10 @@ def refuse_unused_options(search: bool, threshold, adaptive_depth, fixed, give_u
         raise UsageError("--budget bounds the search; it means nothing with --no-search")
     elif seed is not None and retries == 0:
         raise UsageError("--seed draws the commit orders of retries; without --retries it changes nothing")
+    if search:
+        return SearchSettings(depth, steps, budget or SEARCH_BUDGET)
+    settings = {"threshold": threshold, "adaptive_depth": adaptive_depth, "fixed": fixed, "give_up": give_up}
+    return SamplerSettings(depth, steps, retries=retries, seed=seed or 0, **settings)
 
 
 def make_eval(task_name: str):

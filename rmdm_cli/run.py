@@ -304,27 +304,30 @@ def run_bench(
                         **measure(model, task, puzzles, settings, on_done=progress.update),
                     }
                 )
-        started = time.perf_counter()
-        solved, nodes = 0, [0]
-        with Progress(console, f"{path.name} · exact solver", len(puzzles), logged=True) as progress:
-            for done, puzzle in enumerate(puzzles, 1):
-                solved += task.check(puzzle, task.exact_answer(puzzle, nodes) or "")
-                progress.update(done)
-        seconds = time.perf_counter() - started
-        add(
-            {
-                "set": path.name,
-                "puzzles": len(puzzles),
-                "settings": "exact solver (no model)",
-                "mean_nodes": round(nodes[0] / max(1, len(puzzles)), 1),
-                "solved_pct": round(100 * solved / max(1, len(puzzles)), 2),
-                "mean_forward_passes": None,
-                "median_forward_passes": None,
-                "puzzles_per_s": round(len(puzzles) / seconds, 2),
-            }
-        )
+        add(exact_solver_row(task, path.name, puzzles, console))
     if not as_json:
         print_rows(rows, f"{task_name} · {model.parameter_count():,} parameters · {threads} threads", False)
+
+
+def exact_solver_row(task: Task, name: str, puzzles: list, console: Console) -> dict:
+    """The task's exact solver on the puzzles, as a row of `rmdm bench`."""
+    started = time.perf_counter()
+    solved, nodes = 0, [0]
+    with Progress(console, f"{name} · exact solver", len(puzzles), logged=True) as progress:
+        for done, puzzle in enumerate(puzzles, 1):
+            solved += task.check(puzzle, task.exact_answer(puzzle, nodes) or "")
+            progress.update(done)
+    seconds = time.perf_counter() - started
+    return {
+        "set": name,
+        "puzzles": len(puzzles),
+        "settings": "exact solver (no model)",
+        "mean_nodes": round(nodes[0] / max(1, len(puzzles)), 1),
+        "solved_pct": round(100 * solved / max(1, len(puzzles)), 2),
+        "mean_forward_passes": None,
+        "median_forward_passes": None,
+        "puzzles_per_s": round(len(puzzles) / seconds, 2),
+    }
 
 
 def run_train(
@@ -346,35 +349,22 @@ def run_train(
     if out.exists() and not force:
         raise UsageError(f"{out} exists: choose another --out, or pass --force to replace it")
     from rmdm_cli.checkpoint import save_weights
-    from rmdm_cli.solving import solve_all
     from rmdm_cli.train import average_with, start_ranks, total_cost, train
-    from rmdm_cli.train import progress as run_progress
 
     rank, world, device = start_ranks(device)  # under torchrun: rank 0 speaks and writes, the others train
     if rank:
         console = Console(quiet=True)
     task = get_task(task_name)
-    default_steps = task.seq_len  # at most one token committed per step: the most careful schedule
     init, parent = None, None
     if init_from is not None:
         init, header = load_model(task_name, init_from, "cpu")
         parent = {"weights": str(init_from), "training": header["training"]}
-    options = config.data_options(task)
     # said first: making the data can take minutes before the first step
-    console.print(f"training data: {task.training_data(options, config.seed).recipe}", highlight=False)
+    console.print(
+        f"training data: {task.training_data(config.data_options(task), config.seed).recipe}", highlight=False
+    )
     with Progress(console, "training", config.train_steps, unit="steps") as bar:
-        marks: list[tuple[int, float]] = []  # (step, seconds) a while back, for examples/s
-
-        def on_progress(step: int, loss: float, seconds: float) -> None:
-            marks.append((step, seconds))
-            del marks[:-50]
-            rate = (step - marks[0][0]) * config.batch_size / max(1e-9, seconds - marks[0][1])
-            # by time when a --minutes budget ends the run before its steps
-            at = max(step, round(run_progress(config, step, seconds) * config.train_steps))
-            bar.update(at, note=f"step {step} · loss {loss:.4f} · {rate:.0f} examples/s")
-            if not console.is_terminal and step % 100 == 0:  # a log for runs left in the background
-                console.print(f"step {step} loss {loss:.4f} {seconds:.0f} s", highlight=False)
-
+        on_progress = progress_reporter(bar, config, console)
         try:
             model, metadata = train(
                 task, config, state_path, on_progress=on_progress, init=init, device=device, workers=workers
@@ -404,23 +394,49 @@ def run_train(
     if parent:
         metadata["init_from"] = parent
     metadata.update(total_cost(parent["training"] if parent else {}, metadata))
-    defaults = {"depth": config.depth, "steps": default_steps, **task.stored_defaults}
-    save_weights(
-        out, model, task_name, metadata, defaults
-    )  # written before the held-out check too, so a failure there keeps the training
+    defaults = {"depth": config.depth, "steps": task.seq_len, **task.stored_defaults}
+    save_weights(out, model, task_name, metadata, defaults)  # before the held-out check, which may fail
     if eval_count:
-        puzzles = [
-            task.parse(text) for text in task.generate(eval_count, 10_000 + config.seed, task.held_out_options(options))
-        ]
-        answers = solve_all(model, task, puzzles, SamplerSettings(config.depth, default_steps))
-        solved = sum(answer.solved for answer in answers) / len(answers)
-        metadata["held_out"] = {
-            "puzzles": eval_count,
-            "generator_seed": 10_000 + config.seed,
-            "depth": config.depth,
-            "steps": default_steps,
-            "solved_pct": round(100 * solved, 2),
-        }
-        console.print(f"held-out generated puzzles: {100 * solved:.1f}% solved", highlight=False)
+        metadata["held_out"] = held_out_score(model, task, config, eval_count, console)
         save_weights(out, model, task_name, metadata, defaults)
     console.print(f"wrote {out}", highlight=False)
+
+
+def progress_reporter(bar: Progress, config, console: Console):
+    """The training loop's `on_progress(step, loss, seconds)`: the bar, with a rate, and on a
+    stderr that is no terminal a log line every 100 steps."""
+    from rmdm_cli.train import progress as run_progress
+
+    marks: list[tuple[int, float]] = []  # (step, seconds) a while back, for examples/s
+
+    def on_progress(step: int, loss: float, seconds: float) -> None:
+        marks.append((step, seconds))
+        del marks[:-50]
+        rate = (step - marks[0][0]) * config.batch_size / max(1e-9, seconds - marks[0][1])
+        # by time when a --minutes budget ends the run before its steps
+        at = max(step, round(run_progress(config, step, seconds) * config.train_steps))
+        bar.update(at, note=f"step {step} · loss {loss:.4f} · {rate:.0f} examples/s")
+        if not console.is_terminal and step % 100 == 0:  # a log for runs left in the background
+            console.print(f"step {step} loss {loss:.4f} {seconds:.0f} s", highlight=False)
+
+    return on_progress
+
+
+def held_out_score(model, task: Task, config, count: int, console: Console) -> dict:
+    """The model alone on `count` held-out generated puzzles like those it trained on, one token
+    committed a step (the most careful schedule)."""
+    from rmdm_cli.solving import solve_all
+
+    seed = 10_000 + config.seed
+    options = task.held_out_options(config.data_options(task))
+    puzzles = [task.parse(text) for text in task.generate(count, seed, options)]
+    answers = solve_all(model, task, puzzles, SamplerSettings(config.depth, task.seq_len))
+    solved = sum(answer.solved for answer in answers) / len(answers)
+    console.print(f"held-out generated puzzles: {100 * solved:.1f}% solved", highlight=False)
+    return {
+        "puzzles": count,
+        "generator_seed": seed,
+        "depth": config.depth,
+        "steps": task.seq_len,
+        "solved_pct": round(100 * solved, 2),
+    }
