@@ -89,13 +89,13 @@ def describe(source) -> str:
     return f"{tokens} tokens, vocabulary {vocabulary}, {len(groups)} position groups"
 
 
-def upgrade_layout(config: dict, tensors: dict, spec) -> None:
+def upgrade_layout(config: dict, tensors: dict, task_class) -> None:
     """Read weights written while models had a `layout` (before positions were all groups), in
     place: "sudoku" had row, column and box tables, now the task's three groups; "sequence" had
     a table per position ahead of its groups, now group 0."""
     layout = config.pop("layout", None)
     if layout == "sudoku":
-        config["position_groups"] = spec.position_groups
+        config["position_groups"] = task_class.position_groups
     elif layout == "sequence":
         config["position_groups"] = [list(range(config["seq_len"])), *config.get("position_groups", [])]
     rename_layout_tensors(tensors)
@@ -136,17 +136,17 @@ def read_checkpoint(path: Path, task: str):
         tensors = load_file(str(path))
     except Exception as error:
         raise WeightsError(f"{path}: cannot read tensors ({error})") from None
-    spec = get_task_class(task)
+    task_class = get_task_class(task)
     values = dict(header["config"])
-    upgrade_layout(values, tensors, spec)
+    upgrade_layout(values, tensors, task_class)
     try:
         config = ModelConfig(**values)
     except (TypeError, ValueError, KeyError) as error:
         raise WeightsError(f"{path}: bad model config in metadata ({error})") from None
-    if encoding(config) != encoding(spec):
+    if encoding(config) != encoding(task_class):
         raise WeightsError(
             f"{path}: made for another encoding of {task} ({describe(config)}) than this version's "
-            f"({describe(spec)}); retrain with rmdm train {task}"
+            f"({describe(task_class)}); retrain with rmdm train {task}"
         )
     expected = parameter_shapes(config)
     missing = sorted(set(expected) - set(tensors))

@@ -389,7 +389,7 @@ def random_example(rng: random.Random, count: int, excluded: frozenset[int]) -> 
 
 
 @dataclass(frozen=True)
-class CountdownData:
+class CountdownDataOptions:
     numbers: int = field(
         default=0, metadata={"help": "Numbers in every training problem, 3 to 5 (0: drawn per problem)."}
     )
@@ -400,7 +400,7 @@ class CountdownData:
 
 
 @dataclass(frozen=True)
-class CountdownProblems:
+class CountdownGenerateOptions:
     numbers: int = field(default=4, metadata={"help": "Numbers per problem, 3 to 5."})
 
     def __post_init__(self) -> None:
@@ -409,7 +409,7 @@ class CountdownProblems:
 
 
 @dataclass(frozen=True)
-class CountdownOptions:
+class CountdownSolveOptions:
     numbers: str | None = field(
         default=None, metadata={"help": "The numbers, e.g. --numbers 25 50 75 100 (or 25,50,75,100); with --target."}
     )
@@ -419,7 +419,7 @@ class CountdownOptions:
 class CountdownTrainingData:
     """Fresh random problems every batch, seeded from the batch's generator (so resumable)."""
 
-    def __init__(self, options: CountdownData, seed: int):
+    def __init__(self, options: CountdownDataOptions, seed: int):
         self.numbers = options.numbers
         self.excluded = benchmark_targets()
         self.recipe = (
@@ -460,14 +460,14 @@ class Countdown(Task):
     stored_defaults = {"threshold": 0.95}
     # The whole answer starts masked at inference, so training must see fully masked answers.
     train_defaults = {"mask_min": 0.05, "mask_max": 1.0}
-    DataOptions = CountdownData
-    GenerateOptions = CountdownProblems
-    SolveOptions = CountdownOptions
+    DataOptions = CountdownDataOptions
+    GenerateOptions = CountdownGenerateOptions
+    SolveOptions = CountdownSolveOptions
     # Trained and judged on 3 numbers: 4-number problems are as hard as cd4 (docs/study.md).
     study_recipe = {"data": {"numbers": 3}}
     study_eval_options = {"numbers": 3}
 
-    def puzzle_from_options(self, options: CountdownOptions, arguments: list[str]) -> list[str] | None:
+    def puzzle_from_options(self, options: CountdownSolveOptions, arguments: list[str]) -> list[str] | None:
         """`--numbers 25 50 75 100 --target 842`: the shell splits the numbers, so the values
         after the first arrive as positional arguments; joined back into `25,50,75,100,842`."""
         if options.numbers is None and options.target is None:
@@ -624,16 +624,16 @@ class Countdown(Task):
             view.append("\n")
         return view
 
-    def training_data(self, options: CountdownData, seed: int) -> TrainingData:
+    def training_data(self, options: CountdownDataOptions, seed: int) -> TrainingData:
         return CountdownTrainingData(options, seed)
 
-    def held_out_options(self, options: CountdownData) -> CountdownProblems:
+    def held_out_options(self, options: CountdownDataOptions) -> CountdownGenerateOptions:
         # trained on k numbers, judged on k; on 4 when trained on mixed sizes
-        return CountdownProblems(options.numbers) if options.numbers else CountdownProblems()
+        return CountdownGenerateOptions(options.numbers) if options.numbers else CountdownGenerateOptions()
 
-    def generate(self, count: int, seed: int, options: CountdownProblems | None = None) -> Iterator[str]:
+    def generate(self, count: int, seed: int, options: CountdownGenerateOptions | None = None) -> Iterator[str]:
         """Solvable problems in the training distribution (their targets avoid the benchmarks')."""
-        numbers = (options or CountdownProblems()).numbers
+        numbers = (options or CountdownGenerateOptions()).numbers
         rng = random.Random(f"countdown-problems-{seed}")
         excluded = benchmark_targets()
         for _ in range(count):

@@ -236,7 +236,7 @@ def make_puzzle(rng: random.Random, min_clues: int, max_clues: int) -> tuple[Gri
 
 
 @dataclass(frozen=True)
-class SudokuData:
+class SudokuDataOptions:
     pool_size: int = field(default=20000, metadata={"help": "Complete grids generated up front to draw batches from."})
     puzzle_pool: int = field(
         default=0, metadata={"help": "Minimal puzzles generated up front to draw batches from as well (0: none)."}
@@ -251,7 +251,7 @@ class SudokuData:
 
 
 @dataclass(frozen=True)
-class SudokuPuzzles:
+class SudokuGenerateOptions:
     clues: str = field(
         default="30-36", metadata={"help": "Clue range MIN-MAX; removal stops early when uniqueness would break."}
     )
@@ -281,7 +281,7 @@ class SudokuTrainingData:
     solutions (only their blanks maskable), each example relabelled and transformed by a random
     symmetry. A puzzle is stored as (solution, givens) planes."""
 
-    def __init__(self, options: SudokuData, seed: int):
+    def __init__(self, options: SudokuDataOptions, seed: int):
         self.options, self.seed = options, seed
         self.share = options.puzzle_share if options.puzzle_pool else 0.0
         self.grids = self.puzzles = None  # (N, 9, 9) and (M, 2, 9, 9), made at the first batch
@@ -332,8 +332,8 @@ class Sudoku(Task):
     # The search calls the model at depth 2: as fast as a classical solver on top95 with fewer
     # nodes than the rules alone (docs/inference.md); the weights are trained at every depth.
     stored_defaults = {"threshold": 0.9999, "adaptive_depth": True, "search_depth": 2}
-    DataOptions = SudokuData
-    GenerateOptions = SudokuPuzzles
+    DataOptions = SudokuDataOptions
+    GenerateOptions = SudokuGenerateOptions
     # Light masks let small cells leave the loss plateau within their budget (benchmarks/study_plateau.py).
     study_recipe = {"mask_min": 0.05, "mask_max": 0.5}
     study_eval_options = {"clues": "45-55"}
@@ -495,13 +495,13 @@ class Sudoku(Task):
                 table.add_row(line)
         return table
 
-    def training_data(self, options: SudokuData, seed: int) -> TrainingData:
+    def training_data(self, options: SudokuDataOptions, seed: int) -> TrainingData:
         return SudokuTrainingData(options, seed)
 
-    def generate(self, count: int, seed: int, options: SudokuPuzzles | None = None) -> Iterator[str]:
+    def generate(self, count: int, seed: int, options: SudokuGenerateOptions | None = None) -> Iterator[str]:
         """Unique-solution puzzles in the options' clue range, from a seed stream that training
         (which draws from "sudoku-train-*") never uses."""
-        clues = (options or SudokuPuzzles()).clue_range
+        clues = (options or SudokuGenerateOptions()).clue_range
         rng = random.Random(f"sudoku-puzzles-{seed}")
         for _ in range(count):
             yield format_grid(make_puzzle(rng, *clues)[0])
