@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import signal
@@ -52,9 +53,22 @@ def main_options(
     """Solve puzzles with recursive masked diffusion models."""
 
 
-def fail(message: str, code: int = 2) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code)
+def ends_with_exit_code(command):
+    """Every command ends one way: the code it returns (None: 0), 2 with a one-line error for a
+    UsageError, 130 after Ctrl-C (the command says first what it kept, where it kept anything)."""
+
+    @functools.wraps(command)  # Typer reads the options from the wrapped command's signature
+    def run(*args, **kwargs):
+        try:
+            code = command(*args, **kwargs)
+        except UsageError as error:
+            console.print(f"[bold red]error:[/] {error}", highlight=False)
+            code = 2
+        except KeyboardInterrupt:
+            code = 130
+        raise typer.Exit(code or 0)
+
+    return run
 
 
 def int_list(text: str, option: str, minimum: int = 1) -> list[int]:
@@ -221,33 +235,28 @@ def make_solve(task_name: str):
     ) -> None:
         from rmdm_cli.run import run_solve
 
-        try:
-            task = get_task_class(task_name)()
-            if (given := task.puzzle_from_options(task.SolveOptions(**options), sources or [])) is not None:
-                sources = given
-            elif not sources and sys.stdin.isatty():
-                raise UsageError(
-                    "no puzzle given: pass a puzzle, a file, or pipe "
-                    f"puzzles on stdin (see rmdm solve {task_name} --help)"
-                )
-            settings = solve_settings(
-                search, depth, steps, threshold, adaptive_depth, fixed, give_up, retries, seed, budget
+        task = get_task_class(task_name)()
+        if (given := task.puzzle_from_options(task.SolveOptions(**options), sources or [])) is not None:
+            sources = given
+        elif not sources and sys.stdin.isatty():
+            raise UsageError(
+                f"no puzzle given: pass a puzzle, a file, or pipe puzzles on stdin (see rmdm solve {task_name} --help)"
             )
-            code = run_solve(
-                task_name,
-                sources or [],
-                settings,
-                weights,
-                device.value,
-                output_format.value,
-                live,
-                batch_size,
-                threads,
-                console,
-            )
-        except UsageError as error:
-            raise fail(str(error)) from None
-        raise typer.Exit(code)
+        settings = solve_settings(
+            search, depth, steps, threshold, adaptive_depth, fixed, give_up, retries, seed, budget
+        )
+        return run_solve(
+            task_name,
+            sources or [],
+            settings,
+            weights,
+            device.value,
+            output_format.value,
+            live,
+            batch_size,
+            threads,
+            console,
+        )
 
     solve.__doc__ = (
         f"Solve {task_name} puzzles with the model: answers to stdout in input order, one line a puzzle (an empty"
@@ -304,31 +313,28 @@ def make_eval(task_name: str):
         from rmdm_cli.run import run_eval
         from rmdm_cli.settings import SamplerSettings, SearchSettings
 
-        try:
-            depths = int_list(depth, "--depth") if depth else None
-            steps_list = int_list(steps, "--steps") if steps else None
-            run_eval(
-                task_name,
-                files,
-                depths,
-                steps_list,
-                limit,
-                device.value,
-                weights,
-                SamplerSettings(
-                    threshold=threshold,
-                    adaptive_depth=adaptive_depth,
-                    fixed=fixed,
-                    give_up=give_up,
-                    retries=retries,
-                ),
-                SearchSettings(budget=budget) if search else None,
-                as_json,
-                console,
-                threads,
-            )
-        except UsageError as error:
-            raise fail(str(error)) from None
+        depths = int_list(depth, "--depth") if depth else None
+        steps_list = int_list(steps, "--steps") if steps else None
+        run_eval(
+            task_name,
+            files,
+            depths,
+            steps_list,
+            limit,
+            device.value,
+            weights,
+            SamplerSettings(
+                threshold=threshold,
+                adaptive_depth=adaptive_depth,
+                fixed=fixed,
+                give_up=give_up,
+                retries=retries,
+            ),
+            SearchSettings(budget=budget) if search else None,
+            as_json,
+            console,
+            threads,
+        )
 
     evaluate.__doc__ = (
         f"Solve every {task_name} puzzle of the files at each depth "
@@ -370,25 +376,22 @@ def make_bench(task_name: str):
     ) -> None:
         from rmdm_cli.run import run_bench
 
-        try:
-            run_bench(
-                task_name,
-                files,
-                limit,
-                device.value,
-                weights,
-                adaptive_threshold,
-                adaptive_steps,
-                adaptive_recursion,
-                adaptive_give_up,
-                retries,
-                as_json,
-                console,
-                budget,
-                threads,
-            )
-        except UsageError as error:
-            raise fail(str(error)) from None
+        run_bench(
+            task_name,
+            files,
+            limit,
+            device.value,
+            weights,
+            adaptive_threshold,
+            adaptive_steps,
+            adaptive_recursion,
+            adaptive_give_up,
+            retries,
+            as_json,
+            console,
+            budget,
+            threads,
+        )
 
     bench.__doc__ = (
         f"Solved %, mean forward passes and puzzles/s on {task_name} files for the weights' fixed settings, "
@@ -473,26 +476,23 @@ def make_train(task_name: str):
         try:
             get_task_class(task_name).DataOptions(**data)  # checked before training prints or makes anything
         except ValueError as error:
-            raise fail(str(error)) from None
+            raise UsageError(str(error)) from None
         config = TrainConfig(**{name: value for name, value in options.items() if name not in data_names}, data=data)
-        try:
-            from rmdm_cli.devices import pick_device
+        from rmdm_cli.devices import pick_device
 
-            run_train(
-                task_name,
-                config,
-                out,
-                state or Path("runs") / f"{out.stem}.state.pt",
-                eval_count,
-                console,
-                init_from,
-                pick_device(device.value),
-                workers,
-                average_with_init,
-                force,
-            )
-        except UsageError as error:
-            raise fail(str(error)) from None
+        run_train(
+            task_name,
+            config,
+            out,
+            state or Path("runs") / f"{out.stem}.state.pt",
+            eval_count,
+            console,
+            init_from,
+            pick_device(device.value),
+            workers,
+            average_with_init,
+            force,
+        )
 
     train_task.__doc__ = (
         f"Train a {task_name} model from scratch on generated data and "
@@ -526,30 +526,25 @@ def study_train(
     """Train the grid's cells that are not in --dir yet (rerun to continue after an interruption)."""
     from rmdm_cli.study import VARIANTS, grid, train_cells
 
-    try:
-        if task not in task_names():
-            raise UsageError(f"unknown task {task!r} (choose from {', '.join(task_names())})")
-        variant_names = tuple(name.strip() for name in variants.split(","))
-        if unknown := [name for name in variant_names if name not in VARIANTS]:
-            raise UsageError(f"--variants: unknown {', '.join(unknown)} (choose from {', '.join(VARIANTS)})")
-        cells = grid(
-            task,
-            int_list(widths, "--widths"),
-            int_list(depths, "--depths"),
-            int_list(seeds, "--seeds", minimum=0),
-            variant_names,
-        )
-    except UsageError as error:
-        raise fail(str(error)) from None
+    if task not in task_names():
+        raise UsageError(f"unknown task {task!r} (choose from {', '.join(task_names())})")
+    variant_names = tuple(name.strip() for name in variants.split(","))
+    if unknown := [name for name in variant_names if name not in VARIANTS]:
+        raise UsageError(f"--variants: unknown {', '.join(unknown)} (choose from {', '.join(VARIANTS)})")
+    cells = grid(
+        task,
+        int_list(widths, "--widths"),
+        int_list(depths, "--depths"),
+        int_list(seeds, "--seeds", minimum=0),
+        variant_names,
+    )
     try:
         train_cells(
             cells, directory, train_steps, batch_size, threads, lambda text: console.print(text, highlight=False)
         )
-    except UsageError as error:
-        raise fail(str(error)) from None
     except KeyboardInterrupt:  # the cell in progress saved its state: the same command resumes it
         console.print("interrupted: rerun the same command to continue the study", highlight=False)
-        raise typer.Exit(130) from None
+        raise
 
 
 def study_report(
@@ -563,7 +558,7 @@ def study_report(
     say = lambda text: console.print(text, highlight=False)  # noqa: E731
     measurements = {name: rows for name in task_names() if (rows := measure_cells(directory, name, count, say))}
     if not measurements:
-        raise fail(f"{directory}: no study weights (run rmdm study train TASK first)")
+        raise UsageError(f"{directory}: no study weights (run rmdm study train TASK first)")
     path = write_report(measurements, docs, f"rmdm study report --count {count}", count)
     console.print(f"wrote {path}", highlight=False)
 
@@ -578,7 +573,7 @@ def make_generate(task_name: str):
         try:
             settings = task.GenerateOptions(**options)
         except ValueError as error:
-            raise fail(str(error)) from None
+            raise UsageError(str(error)) from None
         for puzzle in task.generate(count, seed, settings):
             print(puzzle, flush=True)
 
@@ -602,13 +597,13 @@ def make_app() -> typer.Typer:
     for verb, (help_text, make_command) in verbs.items():
         verb_app = typer.Typer(no_args_is_help=True, help=help_text)
         for name in task_names():
-            verb_app.command(name)(make_command(name))
+            verb_app.command(name)(ends_with_exit_code(make_command(name)))
         app.add_typer(verb_app, name=verb)
     study_app = typer.Typer(
         no_args_is_help=True, help="The scaling study: recursion depth vs parameters vs denoising steps."
     )
-    study_app.command("train")(study_train)
-    study_app.command("report")(study_report)
+    study_app.command("train")(ends_with_exit_code(study_train))
+    study_app.command("report")(ends_with_exit_code(study_report))
     app.add_typer(study_app, name="study")
     return app
 

@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-import typer
 from rich.console import Console
 
 from rmdm_cli.answers import diagnose
@@ -375,7 +374,7 @@ def run_train(
             console.print(
                 f"interrupted: training state saved to {state_path}; run the same command to resume", highlight=False
             )
-            raise typer.Exit(130) from None
+            raise
     if world > 1:
         import torch.distributed
 
