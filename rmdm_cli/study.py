@@ -257,7 +257,14 @@ def summarise(rows: list[dict]) -> Summary:
 def report_task(task_name: str, rows: list[dict]) -> list[str]:
     """The markdown section of one task."""
     summary = summarise(rows)
-    full_steps, cells, widest = summary.full_steps, summary.cells, summary.widest
+    lines = grid_section(task_name, rows, summary)
+    lines += claim_1_section(summary) + claim_2_section(summary) + extrapolation_section(rows, summary)
+    return lines
+
+
+def grid_section(task_name: str, rows: list[dict], summary) -> list[str]:
+    """Every cell's solved % with its parameters and training time."""
+    full_steps, cells = summary.full_steps, summary.cells
     widths = sorted({key[0] for key in cells})
     depths = sorted({key[1] for key in cells})
     examples = " or ".join(f"{count:,}" for count in sorted({row["examples"] for row in rows}))  # one count by design
@@ -283,7 +290,15 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
                 f"{cell['solved_pct']:.1f}%{spread} · {cell['parameters']:,} p · {cell['train_cpu_minutes']} min"
             )
         lines.append(f"| {width} | " + " | ".join(entries) + " |")
+    return lines
 
+
+def claim_1_section(summary) -> list[str]:
+    """Claim 1: the parameters a non-recursive model needs to match each recursive cell."""
+    cells = summary.cells
+    widths = sorted({key[0] for key in cells})
+    depths = sorted({key[1] for key in cells})
+    lines: list[str] = []
     lines += [
         "",
         "### Claim 1: parameters a non-recursive model (L = 1) needs to match an L-recursive one",
@@ -311,7 +326,14 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
                     ratio += f" [{ends[0]} to {ends[1]}]"
                 verdict = claim_1_verdict(curve, cell["solved_pct"], cell["parameters"], depth)
             lines.append(f"| {depth} | {width} | {cell['solved_pct']:.1f} | {ratio} | {verdict} |")
+    return lines
 
+
+def claim_2_section(summary) -> list[str]:
+    """Claim 2: forward passes to reach each solved % level, per trained depth."""
+    widest = summary.widest
+    depths = sorted({key[1] for key in summary.cells})
+    lines: list[str] = []
     lines += [
         "",
         f"### Claim 2: forward passes (steps × depth) to reach a solved % (width {widest}, trained depth)",
@@ -328,7 +350,14 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
         ]
         lines.append(f"| {depth} | " + " | ".join(needed) + " |")
     lines += ["", claim_2_verdict(summary, depths)]
+    return lines
 
+
+def extrapolation_section(rows: list[dict], summary) -> list[str]:
+    """Running deeper than trained, and the claim-3 variants where the grid has them."""
+    full_steps, widest = summary.full_steps, summary.widest
+    depths = sorted({key[1] for key in summary.cells})
+    lines: list[str] = []
     lines += [
         "",
         f"### Extrapolation: run at 2L and 4L (width {widest}, steps = {full_steps})",
