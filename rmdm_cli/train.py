@@ -19,7 +19,7 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -221,6 +221,18 @@ def optimizer_step(
     return loss.item() / world
 
 
+@dataclass
+class RunState:
+    """Where a run stands: what the resumable state file keeps besides the weights."""
+
+    step: int = 0
+    seconds: float = 0.0  # wall-clock training time
+    core_seconds: float = 0.0  # seconds times the cores busy then, summed: a resumed run may have another rank count
+    ranks: int = 1  # the processes that trained it, for the metadata
+    threads: int = 1
+    ema: dict | None = None  # the moving average of the weights, with `config.ema`
+
+
 def train(
     task: Task,
     config: TrainConfig,
@@ -239,36 +251,10 @@ def train(
     if config.threads:
         torch.set_num_threads(config.threads)
     rank, world, device = start_ranks(device)
-    torch.manual_seed(config.seed)
-    model = RecursiveDenoiser(config.model_config(task))
-    if init is not None:
-        if replace(init.config, depth=model.config.depth) != model.config:
-            raise UsageError(f"the initial weights have config {init.config}, this training needs {model.config}")
-        model.load_state_dict(init.state_dict())
-    model.to(device)
+    model = initial_model(task, config, init).to(device)
     optimizer = new_optimizer(model, config)
-    average = {name: p.detach().clone() for name, p in model.named_parameters()} if config.ema else None
-    step, seconds = 0, 0.0
-    core_seconds = 0.0  # seconds times the cores busy then, summed: a resumed run may have another rank count
-    ranks, threads = world, torch.get_num_threads()  # the processes that trained it, for the metadata
-    if state_path.exists():
-        state = torch.load(state_path, weights_only=False, map_location=device)
-        if not TrainConfig.from_dict(state["config"], task).same_run(
-            config, task
-        ):  # fields added since then take their defaults
-            raise UsageError(f"{state_path} was written by a different training config; delete it or match the config")
-        from rmdm_cli.checkpoint import rename_layout_tensors
-
-        rename_layout_tensors(state["model"])  # a state saved before position groups
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        step, seconds = state["step"], state["seconds"]
-        if average is not None:
-            average = state["ema"]
-        core_seconds = state.get("core_seconds", seconds * world * torch.get_num_threads())  # older states
-    finished = progress(config, step, seconds) >= 1  # a finished run is only written out again: no data to make
-    if finished:  # so its metadata names the processes that trained it, not the one rewriting it
-        ranks, threads = state.get("ranks", ranks), state.get("threads", threads)
+    run = resume(state_path, task, config, model, optimizer, world, device)
+    finished = progress(config, run.step, run.seconds) >= 1  # a finished run is only written out again
     batches = None if finished else Batches(task, config, workers)
     step_loss = LossOfShare(model, world)
     if world > 1:
@@ -279,72 +265,98 @@ def train(
             return
         state_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = state_path.with_suffix(".tmp")
-        torch.save(
-            {
-                "config": asdict(config),
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "step": step,
-                "seconds": seconds,
-                "core_seconds": core_seconds,
-                "ranks": ranks,
-                "threads": threads,
-                **({"ema": average} if average is not None else {}),
-            },
-            tmp,
-        )
+        state = {"config": asdict(config), "model": model.state_dict(), "optimizer": optimizer.state_dict()}
+        torch.save(state | {key: value for key, value in asdict(run).items() if value is not None}, tmp)
         tmp.replace(state_path)
-
-    def _run_steps() -> None:
-        nonlocal step, seconds, core_seconds, last_save
-        while progress(config, step, seconds) < 1:
-            loss = optimizer_step(step_loss, optimizer, config, batches.get(step), learning_rate(config, step, seconds))
-            if average is not None:
-                with torch.no_grad():
-                    for name, parameter in model.named_parameters():
-                        average[name].lerp_(parameter, 1 - config.ema)
-            step += 1
-            before = seconds
-            if world > 1:  # every rank takes rank 0's clock, so all stop and save at the same step
-                clock = torch.tensor([time.monotonic() - started], dtype=torch.float64)
-                torch.distributed.broadcast(clock, 0)
-                seconds = float(clock)
-            else:
-                seconds = time.monotonic() - started
-            core_seconds += (seconds - before) * world * torch.get_num_threads()
-            if on_progress and not rank:
-                on_progress(step, loss, seconds)
-            if time.monotonic() - last_save > checkpoint_minutes * 60 or progress(config, step, seconds) >= 1:
-                save_state()
-                last_save = time.monotonic()
 
     model.train()
     last_save = time.monotonic()
-    started = time.monotonic() - seconds
+    started = time.monotonic() - run.seconds
     try:
-        _run_steps()
+        while progress(config, run.step, run.seconds) < 1:
+            lr = learning_rate(config, run.step, run.seconds)
+            loss = optimizer_step(step_loss, optimizer, config, batches.get(run.step), lr)
+            if run.ema is not None:
+                with torch.no_grad():
+                    for name, parameter in model.named_parameters():
+                        run.ema[name].lerp_(parameter, 1 - config.ema)
+            run.step += 1
+            before, run.seconds = run.seconds, shared_clock(started, world)
+            run.core_seconds += (run.seconds - before) * world * torch.get_num_threads()
+            if on_progress and not rank:
+                on_progress(run.step, loss, run.seconds)
+            if time.monotonic() - last_save > checkpoint_minutes * 60 or progress(config, run.step, run.seconds) >= 1:
+                save_state()
+                last_save = time.monotonic()
     except KeyboardInterrupt:
         save_state()  # Ctrl-C keeps the progress: the same command resumes from here
         raise
     finally:
         if batches:
             batches.close()
-    if average is not None:
-        model.load_state_dict(model.state_dict() | average)
+    if run.ema is not None:
+        model.load_state_dict(model.state_dict() | run.ema)
     model.eval()
+    return model, training_metadata(task, config, run, device)
+
+
+def resume(state_path: Path, task: Task, config: TrainConfig, model, optimizer, world: int, device) -> RunState:
+    """A fresh run's state, or the one `state_path` holds, loaded into `model` and `optimizer`."""
+    threads = torch.get_num_threads()
+    ema = {name: p.detach().clone() for name, p in model.named_parameters()} if config.ema else None
+    if not state_path.exists():
+        return RunState(ranks=world, threads=threads, ema=ema)
+    state = torch.load(state_path, weights_only=False, map_location=device)
+    if not TrainConfig.from_dict(state["config"], task).same_run(config, task):  # new fields take their defaults
+        raise UsageError(f"{state_path} was written by a different training config; delete it or match the config")
+    from rmdm_cli.checkpoint import rename_layout_tensors
+
+    rename_layout_tensors(state["model"])  # a state saved before position groups
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    run = RunState(state["step"], state["seconds"], ranks=world, threads=threads, ema=state.get("ema", ema))
+    run.core_seconds = state.get("core_seconds", run.seconds * world * threads)  # older states
+    if progress(config, run.step, run.seconds) >= 1:  # written again: named after the processes that trained it
+        run.ranks, run.threads = state.get("ranks", run.ranks), state.get("threads", run.threads)
+    return run
+
+
+def training_metadata(task: Task, config: TrainConfig, run: RunState, device) -> dict:
+    """What the weights' header records of the training."""
     recipe = task.training_data(config.data_options(task), config.seed).recipe
-    metadata = {
+    return {
         "train_config": asdict(config),
-        "steps": step,
-        "examples": step * config.batch_size,
-        "train_seconds": round(seconds, 1),
-        "threads": threads,
-        "ranks": ranks,
-        "core_seconds": round(core_seconds, 1),
+        "steps": run.step,
+        "examples": run.step * config.batch_size,
+        "train_seconds": round(run.seconds, 1),
+        "threads": run.threads,
+        "ranks": run.ranks,
+        "core_seconds": round(run.core_seconds, 1),
         "device": torch.cuda.get_device_name(device) if torch.device(device).type == "cuda" else "cpu",
         "data": f"{recipe}; per-example mask ratio U({config.mask_min}, {config.mask_max})",
     }
-    return model, metadata
+
+
+def initial_model(task: Task, config: TrainConfig, init: RecursiveDenoiser | None) -> RecursiveDenoiser:
+    """Random weights from the run's seed, or `init`'s (same architecture; the depth may differ)."""
+    torch.manual_seed(config.seed)
+    model = RecursiveDenoiser(config.model_config(task))
+    if init is not None:
+        if replace(init.config, depth=model.config.depth) != model.config:
+            raise UsageError(f"the initial weights have config {init.config}, this training needs {model.config}")
+        model.load_state_dict(init.state_dict())
+    return model
+
+
+def shared_clock(started: float, world: int) -> float:
+    """Seconds since `started`; under torchrun every rank takes rank 0's, so all stop and save
+    at the same step."""
+    seconds = time.monotonic() - started
+    if world == 1:
+        return seconds
+    clock = torch.tensor([seconds], dtype=torch.float64)
+    torch.distributed.broadcast(clock, 0)
+    return float(clock)
 
 
 def average_with(model: RecursiveDenoiser, other: RecursiveDenoiser) -> None:
