@@ -31,3 +31,9 @@ def pick_device(device: str) -> str:
     if device == "cuda" and not torch.cuda.is_available():
         raise UsageError("--device cuda: CUDA is not available on this machine (try --device cpu)")
     return device
+
+
+def use_threads(threads: int) -> None:
+    """Torch's CPU threads for this process, if torch is in use (the NumPy model runs on one)."""
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)

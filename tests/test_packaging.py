@@ -42,6 +42,8 @@ def test_the_wheel_holds_the_code_and_the_shipped_weights_only(wheel):
         "rmdm_cli/weights/sudoku.safetensors",
     ]  # no study cells
     assert "rmdm_cli/data/countdown_benchmark_targets.txt" in names
+    code = {path.relative_to(ROOT).as_posix() for path in (ROOT / "rmdm_cli").rglob("*.py")}
+    assert code <= set(names)  # every module, in every subpackage
     assert all(name.startswith(("rmdm_cli/", "rmdm-")) for name in names)
     assert wheel.stat().st_size < 4_000_000
 

@@ -1,0 +1,1 @@
+"""One module per command: its options, read top to bottom, and what it does."""
