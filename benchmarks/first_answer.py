@@ -24,7 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def timed(path: Path, first_batch: int | None, extra: tuple[str, ...] = ()) -> tuple[float, float]:
     """(seconds to the first answer, seconds to the last) of one fresh process."""
-    setup = "" if first_batch is None else f"import rmdm_cli.commands.solve as solve; solve.FIRST_BATCH = {first_batch}; "
+    setup = (
+        "" if first_batch is None else f"import rmdm_cli.commands.solve as solve; solve.FIRST_BATCH = {first_batch}; "
+    )
     code = setup + "import sys; from rmdm_cli.cli import main; sys.argv[0] = 'rmdm'; main()"
     command = [sys.executable, "-c", code, "solve", "sudoku", str(path), *extra]
     started = time.perf_counter()
