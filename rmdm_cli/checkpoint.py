@@ -89,36 +89,6 @@ def describe(source) -> str:
     return f"{tokens} tokens, vocabulary {vocabulary}, {len(groups)} position groups"
 
 
-def upgrade_layout(config: dict, tensors: dict, task_class) -> None:
-    """Read weights written while models had a `layout` (before positions were all groups), in
-    place: "sudoku" had row, column and box tables, now the task's three groups; "sequence" had
-    a table per position ahead of its groups, now group 0."""
-    layout = config.pop("layout", None)
-    if layout == "sudoku":
-        config["position_groups"] = task_class.position_groups
-    elif layout == "sequence":
-        config["position_groups"] = [list(range(config["seq_len"])), *config.get("position_groups", [])]
-    rename_layout_tensors(tensors)
-
-
-def rename_layout_tensors(tensors: dict) -> None:
-    """Tensor names from before position groups, as they are now (in place; also for the model
-    in a resumable training state)."""
-    if "row_embedding.weight" in tensors:
-        renames = {
-            f"{name}_embedding.weight": f"group_embeddings.{index}.weight"
-            for index, name in enumerate(("row", "col", "box"))
-        }
-    elif "position_embedding.weight" in tensors:
-        groups = sorted(name for name in tensors if name.startswith("group_embeddings."))
-        renames = {name: f"group_embeddings.{int(name.split('.')[1]) + 1}.weight" for name in groups}
-        renames["position_embedding.weight"] = "group_embeddings.0.weight"
-    else:
-        return
-    moved = {renames[name]: tensors.pop(name) for name in list(tensors) if name in renames}
-    tensors.update(moved)
-
-
 def read_checkpoint(path: Path, task: str):
     """The config, tensors (NumPy, as stored) and header of a checkpoint for `task`, checked
     strictly against each other and against this version's encoding of the task."""
@@ -137,10 +107,8 @@ def read_checkpoint(path: Path, task: str):
     except Exception as error:
         raise WeightsError(f"{path}: cannot read tensors ({error})") from None
     task_class = get_task_class(task)
-    values = dict(header["config"])
-    upgrade_layout(values, tensors, task_class)
     try:
-        config = ModelConfig(**values)
+        config = ModelConfig(**header["config"])
     except (TypeError, ValueError, KeyError) as error:
         raise WeightsError(f"{path}: bad model config in metadata ({error})") from None
     if encoding(config) != encoding(task_class):

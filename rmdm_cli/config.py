@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class ModelConfig:
     vocab_size: int  # token ids, the mask token included
-    seq_len: int  # tokens per puzzle (81 for Sudoku)
+    seq_len: int  # tokens per puzzle
     width: int = 128  # hidden size d
     heads: int = 4  # attention heads; width must divide by it
     n_layers: int = 2  # distinct blocks in the stack that is recursed over
@@ -26,7 +26,7 @@ class ModelConfig:
         True  # re-add the input embedding before every iteration (False: once, before the first; the study's ablation)
     )
     # How positions are embedded, from the task: one learned table per group, each group a
-    # tuple of seq_len ids (a Sudoku cell's row, column and box; a Countdown token's position,
+    # tuple of seq_len ids (a grid cell's row, column and box; a token's position,
     # digit place and field), summed into every token's embedding. Positions with the same id
     # share what they learn instead of each learning it alone.
     position_groups: tuple[tuple[int, ...], ...] = ()
@@ -94,15 +94,11 @@ class TrainConfig:
         )
 
     @classmethod
-    def from_dict(cls, values: dict, task: Task) -> TrainConfig:
-        """A config as written by `asdict`, also from before task options moved into `data`:
-        fields added since then take their defaults."""
+    def from_dict(cls, values: dict) -> TrainConfig:
+        """A config as written by `asdict`; fields added since then take their defaults, fields
+        that left (the levers docs/training.md lists as removed) are dropped."""
         names = {f.name for f in fields(cls)}
-        data = dict(values.get("data", {}))
-        for name in (f.name for f in fields(task.DataOptions)):
-            if name in values:
-                data[name] = values[name]
-        return cls(**{k: v for k, v in values.items() if k in names and k != "data"}, data=data)
+        return cls(**{k: v for k, v in values.items() if k in names})
 
     def data_options(self, task: Task):
         """The task's DataOptions this config asks for (a ValueError if they are not valid)."""

@@ -454,8 +454,8 @@ def write_figures(task_name: str, rows: list[dict], docs: Path) -> list[str]:
 
 
 def settings_text(settings: dict[str, dict]) -> str:
-    """`{"sudoku": {"clues": "45-55"}, "countdown": {"data": {"numbers": 3}}}` as
-    `sudoku: clues 45-55; countdown: numbers 3` (task options read like the others)."""
+    """`{task: {"clues": "45-55"}, other: {"data": {"numbers": 3}}}` as `task: clues 45-55;
+    other: numbers 3` (task options read like the others)."""
 
     def flat(fields: dict) -> dict:
         return {

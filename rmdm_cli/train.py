@@ -154,8 +154,8 @@ def _worker_example(step: int):
 
 class Batches:
     """Each step's training example, made in this process or, with `workers`, a few steps
-    ahead in worker processes: Countdown's exact solver can take longer over a batch than a
-    GPU's optimizer step (docs/training.md)."""
+    ahead in worker processes: data that needs an exact solver can take longer over a batch
+    than a GPU's optimizer step (docs/training.md)."""
 
     def __init__(self, task: Task, config: TrainConfig, workers: int):
         self.config, self.ahead, self.mask_token = config, 2 * workers, task.mask_token
@@ -307,12 +307,12 @@ def resume(state_path: Path, task: Task, config: TrainConfig, model, optimizer, 
     if not state_path.exists():
         return RunState(ranks=world, threads=threads, ema=ema)
     state = torch.load(state_path, weights_only=False, map_location=device)
-    if not TrainConfig.from_dict(state["config"], task).same_run(config, task):  # new fields take their defaults
+    if not TrainConfig.from_dict(state["config"]).same_run(config, task):  # new fields take their defaults
         raise UsageError(f"{state_path} was written by a different training config; delete it or match the config")
-    from rmdm_cli.checkpoint import rename_layout_tensors
-
-    rename_layout_tensors(state["model"])  # a state saved before position groups
-    model.load_state_dict(state["model"])
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError:  # tensors named as before position groups (2026-11)
+        raise UsageError(f"{state_path} was written by an older rmdm; delete it to start afresh") from None
     optimizer.load_state_dict(state["optimizer"])
     run = RunState(state["step"], state["seconds"], ranks=world, threads=threads, ema=state.get("ema", ema))
     run.core_seconds = state.get("core_seconds", run.seconds * world * threads)  # older states

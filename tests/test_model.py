@@ -159,14 +159,3 @@ def test_the_numpy_copy_computes_the_same_logits(task, reinject):
     with torch.no_grad():
         assert torch.allclose(torch.from_numpy(first), model(tokens, 1), atol=1e-5)
         assert torch.allclose(torch.from_numpy(second_row_on), model(tokens[1:], 3), atol=1e-5)
-
-
-def test_tensor_names_from_before_position_groups_are_renamed():
-    from rmdm_cli.checkpoint import rename_layout_tensors
-
-    sudoku = {"row_embedding.weight": 1, "col_embedding.weight": 2, "box_embedding.weight": 3, "head.weight": 4}
-    rename_layout_tensors(sudoku)
-    assert sudoku == {f"group_embeddings.{i}.weight": i + 1 for i in range(3)} | {"head.weight": 4}
-    sequence = {"position_embedding.weight": 0, "group_embeddings.0.weight": 1, "group_embeddings.1.weight": 2}
-    rename_layout_tensors(sequence)
-    assert sequence == {f"group_embeddings.{i}.weight": i for i in range(3)}

@@ -15,7 +15,7 @@ StudyDir = Annotated[Path, typer.Option("--dir", help="Where the study's weights
 
 
 def study_train(
-    task: Annotated[str, typer.Argument(help="Task: sudoku, countdown, or another registered one.")],
+    task: Annotated[str, typer.Argument(help="A registered task's name.")],
     widths: Annotated[str, typer.Option(help="Widths, comma-separated.")] = "32,64,128",
     depths: Annotated[str, typer.Option(help="Trained recursion depths L, comma-separated.")] = "1,2,4,8",
     seeds: Annotated[str, typer.Option(help="Seeds, comma-separated.")] = "0,1",
@@ -25,7 +25,8 @@ def study_train(
     train_steps: Annotated[
         int,
         typer.Option(
-            min=1, help="Optimizer steps per cell (300 x 64 left every Sudoku cell on the initial plateau: 0% solved)."
+            min=1,
+            help="Optimizer steps per cell (too few leave every cell on the loss plateau: docs/scaling-study.md).",
         ),
     ] = 1500,
     batch_size: Annotated[int, typer.Option(min=1, help="Examples per step.")] = 64,
