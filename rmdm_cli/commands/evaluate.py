@@ -19,7 +19,6 @@ from rmdm_cli.commands.options import (
     Fixed,
     GiveUp,
     Retries,
-    Search,
     Threshold,
     Weights,
     console,
@@ -45,7 +44,14 @@ def make_eval(task_name: str):
         fixed: Fixed = False,
         give_up: GiveUp = False,
         retries: Retries = 0,
-        search: Search = True,
+        with_search: Annotated[
+            bool,
+            typer.Option(
+                "--search/--no-search",
+                help="Also solve every puzzle with the verified search, its columns beside the model alone's"
+                " (--no-search: the model alone).",
+            ),
+        ] = True,
         budget: Budget = SEARCH_BUDGET,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
         threads: Annotated[int, typer.Option(min=1, help="CPU threads for the model.")] = 1,
@@ -69,7 +75,7 @@ def make_eval(task_name: str):
                 give_up=give_up,
                 retries=retries,
             ),
-            SearchSettings(budget=budget) if search else None,
+            SearchSettings(budget=budget) if with_search else None,
             as_json,
             console,
             threads,
