@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import math
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -272,32 +275,54 @@ def train(
     model.train()
     last_save = time.monotonic()
     started = time.monotonic() - run.seconds
-    try:
-        while progress(config, run.step, run.seconds) < 1:
-            lr = learning_rate(config, run.step, run.seconds)
-            loss = optimizer_step(step_loss, optimizer, config, batches.get(run.step), lr)
-            if run.ema is not None:
-                with torch.no_grad():
-                    for name, parameter in model.named_parameters():
-                        run.ema[name].lerp_(parameter, 1 - config.ema)
-            run.step += 1
-            before, run.seconds = run.seconds, shared_clock(started, world)
-            run.core_seconds += (run.seconds - before) * world * torch.get_num_threads()
-            if on_progress and not rank:
-                on_progress(run.step, loss, run.seconds)
-            if time.monotonic() - last_save > checkpoint_minutes * 60 or progress(config, run.step, run.seconds) >= 1:
-                save_state()
-                last_save = time.monotonic()
-    except KeyboardInterrupt:
-        save_state()  # Ctrl-C keeps the progress: the same command resumes from here
-        raise
-    finally:
-        if batches:
-            batches.close()
+    with terminate_as_interrupt():  # `kill` or a job scheduler's stop saves the state as Ctrl-C does
+        try:
+            while progress(config, run.step, run.seconds) < 1:
+                lr = learning_rate(config, run.step, run.seconds)
+                loss = optimizer_step(step_loss, optimizer, config, batches.get(run.step), lr)
+                if run.ema is not None:
+                    with torch.no_grad():
+                        for name, parameter in model.named_parameters():
+                            run.ema[name].lerp_(parameter, 1 - config.ema)
+                run.step += 1
+                before, run.seconds = run.seconds, shared_clock(started, world)
+                run.core_seconds += (run.seconds - before) * world * torch.get_num_threads()
+                if on_progress and not rank:
+                    on_progress(run.step, loss, run.seconds)
+                if (
+                    time.monotonic() - last_save > checkpoint_minutes * 60
+                    or progress(config, run.step, run.seconds) >= 1
+                ):
+                    save_state()
+                    last_save = time.monotonic()
+        except KeyboardInterrupt:
+            save_state()  # Ctrl-C keeps the progress: the same command resumes from here
+            raise
+        finally:
+            if batches:
+                batches.close()
     if run.ema is not None:
         model.load_state_dict(model.state_dict() | run.ema)
     model.eval()
     return model, training_metadata(task, config, run, device)
+
+
+@contextmanager
+def terminate_as_interrupt():
+    """SIGTERM raises KeyboardInterrupt inside the block, so a stopped run saves its state; a
+    background job of a non-interactive shell ignores SIGINT, and SIGTERM is what stops it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(*_):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def resume(state_path: Path, task: Task, config: TrainConfig, model, optimizer, world: int, device) -> RunState:

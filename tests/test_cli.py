@@ -173,6 +173,30 @@ def test_train_resumes_after_interrupt(tmp_path, monkeypatch):
         assert torch.equal(a, b)
 
 
+def test_sigterm_saves_the_training_state_as_ctrl_c_does(tmp_path):
+    import os
+    import signal
+
+    import torch
+
+    from rmdm_cli.tasks import get_task
+    from rmdm_cli.train import TrainConfig, train
+
+    config = TrainConfig(width=16, heads=2, n_layers=1, depth=1, batch_size=2, train_steps=50, data={"pool_size": 4})
+
+    def terminate_at_step_2(step: int, loss: float, seconds: float) -> None:
+        if step == 2:
+            os.kill(os.getpid(), signal.SIGTERM)  # as `kill PID` or a job scheduler stops a background run
+
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        train(get_task("sudoku"), config, tmp_path / "s.pt", on_progress=terminate_at_step_2)
+    except KeyboardInterrupt:
+        pass
+    assert torch.load(tmp_path / "s.pt", weights_only=False)["step"] == 2
+    assert signal.getsignal(signal.SIGTERM) == before  # the handler is the training loop's alone
+
+
 def test_a_stale_training_state_is_one_line_error(tmp_path):
     state = tmp_path / "state.pt"
     common = [
