@@ -441,6 +441,17 @@ def test_bench_adaptive_row_defaults_to_the_weights_stored_settings(tmp_path):
     assert chosen["settings"] == "adaptive: threshold 0.99, steps ≤ 8, depth 2, give up"
 
 
+def test_generate_sudoku_by_difficulty_keeps_only_puzzles_the_rules_rate_so():
+    from rmdm_cli.tasks.sudoku import parse_grid, rule_guesses, solve_exact
+
+    assert rule_guesses(parse_grid(EASY[0])) == 0  # singles alone solve an easy one
+    result = runner.invoke(app, ["generate", "sudoku", "--minimal", "--count", "2", "--seed", "3", "--guesses", "4-"])
+    puzzles = [parse_grid(line) for line in result.stdout.split()]
+    assert len(puzzles) == 2 and all(rule_guesses(p) >= 4 and len(solve_exact(p, limit=2)) == 1 for p in puzzles)
+    bad = runner.invoke(app, ["generate", "sudoku", "--guesses", "9-3"])
+    assert bad.exit_code == 2 and "--guesses: expected MIN-MAX or MIN-" in bad.stderr
+
+
 def test_generate_minimal_puzzles_lose_uniqueness_without_any_clue():
     from rmdm_cli.tasks.sudoku import parse_grid, solve_exact
 

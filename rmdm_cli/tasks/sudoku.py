@@ -207,6 +207,31 @@ def settle(candidates: list[int], placed: list[bool]) -> bool:
             return True
 
 
+def rule_guesses(puzzle: Grid) -> int:
+    """How hard a puzzle is for the rules: the guesses a solver makes that fills naked and hidden
+    singles to a fixpoint, then tries the digits of a cell with the fewest candidates in
+    increasing order, until it reaches the solution (0: the rules alone solve it)."""
+    guesses = 0
+
+    def solve(candidates: list[int], placed: list[bool]) -> bool:
+        nonlocal guesses
+        if not settle(candidates, placed):
+            return False
+        if all(placed):
+            return True
+        cell = min((cell for cell in range(81) if not placed[cell]), key=lambda cell: POPCOUNT[candidates[cell]])
+        for digit in DIGITS_OF[candidates[cell]]:
+            guesses += 1
+            branch = list(candidates)
+            branch[cell] = 1 << digit
+            if solve(branch, list(placed)):
+                return True
+        return False
+
+    solve(candidates_of(puzzle), [False] * 81)
+    return guesses
+
+
 def random_grid(rng: random.Random) -> Grid:
     """A random complete grid from a randomized search of the empty grid."""
     return solve_exact([0] * 81, rng=rng)[0]
@@ -259,6 +284,15 @@ class SudokuGenerateOptions:
         default=False,
         metadata={"help": "Remove clues until none can go without losing uniqueness (22-26 clues); replaces --clues."},
     )
+    guesses: str = field(
+        default="0-",
+        metadata={
+            "help": "Difficulty: keep puzzles whose solve by the rules needs MIN-MAX guesses (MIN- for no upper"
+            " bound). The rating: naked and hidden singles filled to a fixpoint, then a guess on a cell with the"
+            " fewest candidates, digits in increasing order, counted until the solution (0: the rules alone"
+            " solve it; 10 or more: hard)."
+        },
+    )
 
     def __post_init__(self) -> None:
         try:
@@ -267,6 +301,19 @@ class SudokuGenerateOptions:
                 raise ValueError
         except ValueError:
             raise ValueError(f"--clues: expected MIN-MAX with 17 <= MIN <= MAX <= 81, got {self.clues!r}") from None
+        try:
+            low, high = self.guess_range
+            if not 0 <= low <= high:
+                raise ValueError
+        except ValueError:
+            raise ValueError(
+                f"--guesses: expected MIN-MAX or MIN- with 0 <= MIN <= MAX, got {self.guesses!r}"
+            ) from None
+
+    @property
+    def guess_range(self) -> tuple[int, float]:
+        low, _, high = self.guesses.partition("-")
+        return int(low), float(high) if high else float("inf")
 
     @property
     def clue_range(self) -> tuple[int, int]:
@@ -501,10 +548,15 @@ class Sudoku(Task):
     def generate(self, count: int, seed: int, options: SudokuGenerateOptions | None = None) -> Iterator[str]:
         """Unique-solution puzzles in the options' clue range, from a seed stream that training
         (which draws from "sudoku-train-*") never uses."""
-        clues = (options or SudokuGenerateOptions()).clue_range
+        options = options or SudokuGenerateOptions()
+        low, high = options.guess_range
         rng = random.Random(f"sudoku-puzzles-{seed}")
-        for _ in range(count):
-            yield format_grid(make_puzzle(rng, *clues)[0])
+        made = 0
+        while made < count:
+            puzzle = make_puzzle(rng, *options.clue_range)[0]
+            if low <= rule_guesses(puzzle) <= high:  # every puzzle is rated: the stream stays the same
+                made += 1
+                yield format_grid(puzzle)
 
 
 def augment(grids: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
