@@ -106,13 +106,9 @@ def main() -> None:
     for name, (rate, achieved), unit in (("training", training, "examples"), ("inference", inference, "puzzles")):
         print(f"{name}: {rate:.1f} {unit}/s, {achieved:.1f} GFLOP/s, {100 * achieved / peak:.0f}% of the peak")
     if not args.skip_search:
-        import sys
+        from search_speed import compare
 
-        sys.argv = [sys.argv[0], str(ROOT / "data/sudoku/top95.txt"), str(ROOT / "data/sudoku/hardest.txt")]
-        sys.argv += ["--threads", str(args.threads)]
-        from search_speed import main as search_speed
-
-        search_speed()
+        compare([ROOT / "data/sudoku/top95.txt", ROOT / "data/sudoku/hardest.txt"], None, None, None, None)
 
 
 if __name__ == "__main__":

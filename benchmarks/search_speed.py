@@ -40,14 +40,21 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
+    print(f"{args.threads} thread(s)")
+    depths = [int(value) for value in args.depths.split(",")] if args.depths else None
+    compare(args.files, args.limit, depths, args.steps, args.weights)
+
+
+def compare(files: list[Path], limit: int | None, depths: list[int] | None, steps: int | None, weights) -> None:
+    """The tables, one a file: the search at each depth (default: the weights'), the rules
+    alone, the classical solver."""
     task = get_task("sudoku")
-    model, header = load_model("sudoku", args.weights, "cpu")
-    searched = SearchSettings(args.depths and int(args.depths.split(",")[0]), args.steps)
-    searched = searched.with_defaults(header["defaults"])
-    depths = [int(value) for value in args.depths.split(",")] if args.depths else [searched.depth]
-    print(f"{args.threads} thread(s), search steps {searched.steps}")
-    for path in args.files:
-        puzzles = read_puzzle_file(task, path, args.limit, Console(stderr=True))
+    model, header = load_model("sudoku", weights, "cpu")
+    searched = SearchSettings(steps=steps).with_defaults(header["defaults"])
+    depths = depths or [searched.depth]
+    print(f"search steps {searched.steps}")
+    for path in files:
+        puzzles = read_puzzle_file(task, path, limit, Console(stderr=True))
         print(f"\n{path.name}, {len(puzzles)} puzzles\n")
         print("| solver | depth | solved % | mean nodes | model calls a puzzle | puzzles/s |")
         print("|---|---|---|---|---|---|")

@@ -65,8 +65,7 @@ def make_solve(task_name: str):
         batch_size: Annotated[int, typer.Option(min=1, help="Puzzles solved together.")] = 256,
         threads: Threads = None,
         **options,
-    ) -> None:
-
+    ) -> int:
         task = get_task_class(task_name)()
         if (given := task.puzzle_from_options(task.SolveOptions(**options), sources or [])) is not None:
             sources = given
@@ -101,8 +100,6 @@ def make_solve(task_name: str):
 def solve_settings(search: bool, depth, steps, threshold, adaptive_depth, fixed, give_up, retries, seed, budget):
     """The search's or the sampler's settings from solve's options; every option given changes
     what happens, or is refused here."""
-    from rmdm_cli.settings import SearchSettings
-
     if search:
         given = {
             "--threshold": threshold is not None,

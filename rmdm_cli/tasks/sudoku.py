@@ -208,28 +208,22 @@ def settle(candidates: list[int], placed: list[bool]) -> bool:
 
 
 def rule_guesses(puzzle: Grid) -> int:
-    """How hard a puzzle is for the rules: the guesses a solver makes that fills naked and hidden
-    singles to a fixpoint, then tries the digits of a cell with the fewest candidates in
-    increasing order, until it reaches the solution (0: the rules alone solve it)."""
-    guesses = 0
+    """How hard a puzzle is for the rules: the guesses the search makes on predictions that know
+    nothing (naked and hidden singles to a fixpoint, then the first cell with the fewest
+    candidates, its digits in increasing order) until it reaches the solution; 0: the rules
+    alone solve it."""
+    import numpy as np
 
-    def solve(candidates: list[int], placed: list[bool]) -> bool:
-        nonlocal guesses
-        if not settle(candidates, placed):
-            return False
-        if all(placed):
-            return True
-        cell = min((cell for cell in range(81) if not placed[cell]), key=lambda cell: POPCOUNT[candidates[cell]])
-        for digit in DIGITS_OF[candidates[cell]]:
-            guesses += 1
-            branch = list(candidates)
-            branch[cell] = 1 << digit
-            if solve(branch, list(placed)):
-                return True
-        return False
+    from rmdm_cli.search import Trace
 
-    solve(candidates_of(puzzle), [False] * 81)
-    return guesses
+    trace = Trace()
+    search = Sudoku().search(puzzle, trace, steps=1)  # asks for predictions once, where the rules stall
+    try:
+        next(search)
+        search.send(np.ones((81, 10), dtype=np.float32))  # every digit alike
+    except StopIteration:
+        pass
+    return trace.nodes
 
 
 def random_grid(rng: random.Random) -> Grid:
