@@ -58,3 +58,16 @@ def tiny_countdown_weights(tmp_path_factory) -> Path:
         path, tiny_model(task="countdown"), "countdown", {"note": "random weights for tests"}, {"depth": 2, "steps": 6}
     )
     return path
+
+
+@pytest.fixture(scope="module")
+def tiny_game_weights(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("weights") / "tiny-countdown-game.safetensors"
+    save_weights(
+        path,
+        tiny_model(task="countdown-game"),
+        "countdown-game",
+        {"note": "random weights for tests"},
+        {"depth": 2, "steps": 6},
+    )
+    return path

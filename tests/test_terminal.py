@@ -128,3 +128,12 @@ def test_without_colour_a_given_is_told_from_the_models_digits(tiny_weights):
     first_row = SUDOKU[0][:9]
     marks = [f"[{digit}]" if digit != "0" else "" for digit in first_row]
     assert all(mark in err for mark in marks if mark)
+
+
+def test_the_live_view_draws_a_six_number_game_to_its_answer(tiny_game_weights):
+    args = ["solve", "countdown", "--numbers", "25", "50", "75", "100", "3", "6", "--target", "952"]
+    out, err, code = run_on_terminal([*args, "--weights", str(tiny_game_weights)], stdout_on_terminal=True)
+    assert code == 0
+    seen = re.sub(" +", " ", re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", err))
+    assert "numbers 25 50 75 100 3 6 target 952" in seen and "answer 952" in seen
+    assert all(f"{a} {op} {b} = {c}" in seen for a, op, b, c in re.findall(r"(\d+)([-+*/])(\d+)=(\d+)", out))

@@ -42,7 +42,7 @@ from rmdm_cli.display import LiveView, Progress
 from rmdm_cli.errors import UsageError
 from rmdm_cli.inputs import count_puzzles, open_sources
 from rmdm_cli.settings import SEARCH_BUDGET, SamplerSettings, SearchSettings, Settings
-from rmdm_cli.tasks import PuzzleError, Task, get_task, get_task_class
+from rmdm_cli.tasks import PuzzleError, Task, get_task_class
 
 
 def make_solve(task_name: str):
@@ -67,7 +67,8 @@ def make_solve(task_name: str):
         **options,
     ) -> int:
         task = get_task_class(task_name)()
-        if (given := task.puzzle_from_options(task.SolveOptions(**options), sources or [])) is not None:
+        solve_options = task.SolveOptions(**options)
+        if (given := task.puzzle_from_options(solve_options, sources or [])) is not None:
             sources = given
         elif not sources and sys.stdin.isatty():
             raise UsageError(
@@ -77,7 +78,8 @@ def make_solve(task_name: str):
             search, depth, steps, threshold, adaptive_depth, fixed, give_up, retries, seed, budget
         )
         return run_solve(
-            task_name,
+            task,
+            solve_options,
             sources or [],
             settings,
             weights,
@@ -160,7 +162,8 @@ def interrupts_held():
 
 
 def run_solve(
-    task_name,
+    task: Task,
+    solve_options,
     sources: list[str],
     settings: Settings,
     weights,
@@ -174,10 +177,13 @@ def run_solve(
     from rmdm_cli.answers import diagnose
     from rmdm_cli.solving import solve_batch  # NumPy: imported only when solving
 
-    task = get_task(task_name)
     started = time.perf_counter()
     bad: list[int] = []
-    batches = parsed_batches(task, task.records(open_sources(sources)), batch_size, console, bad)
+    records = task.records(open_sources(sources))
+    if (opening := next(records, None)) is not None:  # the first puzzle may call for a variant's rules
+        task = task.playing(opening[1], solve_options)
+        records = itertools.chain([opening], records)
+    batches = parsed_batches(task, records, batch_size, console, bad)
     first = next(batches, [])
     if not first:  # every line bad, or none: said without loading a model
         if not bad:
@@ -192,7 +198,7 @@ def run_solve(
     if live is None:
         live = single and sys.stdout.isatty() and console.is_terminal
     # One puzzle: importing torch would take longer than the solve, so the CPU runs the NumPy copy.
-    model, header = load_model(task_name, weights, device, torch_free=single and threads is None)
+    model, header = load_model(task.name, weights, device, torch_free=single and threads is None)
     use_threads(threads or 1)
     settings = settings.with_defaults(header["defaults"])
     progress = Progress(console, "solving", count_puzzles(task, sources), shown=not single)
@@ -217,6 +223,8 @@ def run_solve(
                     if failure:
                         unsolved += 1
                         console.print(f"line {line_no}: not solved: {failure.message}", highlight=False)
+                    elif remark := task.remark(puzzle, answer.answer):
+                        console.print(f"line {line_no}: {remark}", highlight=False)
                     record = answer_record(task, line_no, puzzle, answer, failure, settings)
                     lines.append(json.dumps(record) if output_format == "jsonl" else record["answer"] or "")
                 with interrupts_held():  # a batch is written and counted whole, or not at all
@@ -238,6 +246,8 @@ def answer_record(task: Task, line_no: int, puzzle, answer, failure, settings: S
     puzzle's last attempt goes in `last_attempt`, so nothing reads it as an answer."""
     record = {"line": line_no, "puzzle": task.format_puzzle(puzzle), "answer": answer.answer if answer.solved else None}
     record["solved"] = answer.solved
+    if answer.solved and (remark := task.remark(puzzle, answer.answer)):
+        record["remark"] = remark
     if failure:
         record.update(last_attempt=answer.answer, solvable=failure.reason != "no solution", reason=failure.reason)
         if failure.detail:

@@ -10,6 +10,7 @@ from rmdm_cli.tasks.base import PuzzleError, Task
 TASK_CLASSES: dict[str, str | type[Task]] = {
     "sudoku": "rmdm_cli.tasks.sudoku:Sudoku",
     "countdown": "rmdm_cli.tasks.countdown:Countdown",
+    "countdown-game": "rmdm_cli.tasks.countdown_game:CountdownGame",
 }
 
 

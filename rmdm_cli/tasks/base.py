@@ -65,6 +65,11 @@ class Task:
         shell may have split them into), or None where they give none."""
         return None
 
+    def playing(self, first: str, options: Any) -> Task:
+        """The task that plays a run of `rmdm solve` whose first puzzle text is `first`, given
+        its SolveOptions: this one, or a variant with rules of its own."""
+        return self
+
     def parse(self, text: str) -> Any:
         """Parse and validate one puzzle text; raise PuzzleError with the reason."""
         raise NotImplementedError
@@ -111,6 +116,11 @@ class Task:
 
     def solvable(self, puzzle: Any) -> bool | None:
         """Whether the puzzle has any solution (asked when the model fails); None if not decided."""
+        return None
+
+    def remark(self, puzzle: Any, answer: str) -> str | None:
+        """What a user should know of a correct answer (e.g. that it is the closest there is,
+        not the target), for stderr; None if nothing."""
         return None
 
     def beyond_training(self, puzzle: Any) -> str | None:

@@ -32,44 +32,93 @@ if TYPE_CHECKING:
     import numpy as np
     import torch
     from rich.console import RenderableType
+    from rich.text import Text
 
 
 MASK, PAD = 0, 1
 DIGIT = 2  # token of digit d is DIGIT + d
 OPS = "+-*/"
 OP = 12  # token of OPS[i] is OP + i
-MAX_NUMBERS = 5
-NUMBER_REF = 16  # token of "given number i" (0-based) is NUMBER_REF + i
-RESULT_REF = NUMBER_REF + MAX_NUMBERS  # token of "the result of equation j" is RESULT_REF + j
-VOCAB_SIZE = RESULT_REF + MAX_NUMBERS - 1
-
+NUMBER_REF = 16  # token of "given number i" (0-based) is NUMBER_REF + i; results' references follow
 NUMBER_WIDTH = 3  # prompt numbers and target: 1-999
-VALUE_WIDTH = 4  # equation results: 0-9999
-EQUATION_WIDTH = 3 + VALUE_WIDTH  # a, op, b, result digits
-PROMPT_LEN = (MAX_NUMBERS + 1) * NUMBER_WIDTH
-SEQ_LEN = PROMPT_LEN + (MAX_NUMBERS - 1) * EQUATION_WIDTH
-MAX_VALUE = 10**VALUE_WIDTH - 1
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a problem and its answer sit in a row of tokens: a slot for each number and one for
+    the target (the prompt), an equation slot for each number but one (`a op b result`), and,
+    where any subset of the numbers may make the answer, a last token naming which value is the
+    answer."""
+
+    numbers: int  # number slots in the prompt
+    value_width: int  # digits of an equation's result
+    answer_slot: bool = False
+
+    @property
+    def result_ref(self) -> int:  # token of "the result of equation j" is result_ref + j
+        return NUMBER_REF + self.numbers
+
+    @property
+    def vocab_size(self) -> int:
+        return self.result_ref + self.numbers - 1
+
+    @property
+    def prompt_len(self) -> int:
+        return (self.numbers + 1) * NUMBER_WIDTH
+
+    @property
+    def equation_width(self) -> int:  # a, op, b, result digits
+        return 3 + self.value_width
+
+    @property
+    def answer_position(self) -> int:  # the answer slot's position, where there is one
+        return self.prompt_len + (self.numbers - 1) * self.equation_width
+
+    @property
+    def seq_len(self) -> int:
+        return self.answer_position + self.answer_slot
+
+    @property
+    def max_value(self) -> int:
+        return 10**self.value_width - 1
+
+    def equation_start(self, slot: int) -> int:
+        return self.prompt_len + slot * self.equation_width
+
+    def position_groups(self) -> tuple[tuple[int, ...], ...]:
+        """Per position: the position itself, its place value (1 units, 2 tens, ..., 0 an
+        operand, operator or answer token) and its field (prompt number 0.., the target, then a,
+        op, b, result of each equation, then the answer). Digits of equal place share an
+        embedding, so carrying in arithmetic lines up digit by digit."""
+        places, fields = [], []
+        for number in range(self.numbers + 1):
+            places += range(NUMBER_WIDTH, 0, -1)
+            fields += [number] * NUMBER_WIDTH
+        for equation in range(self.numbers - 1):
+            first = self.numbers + 1 + 4 * equation
+            places += [0, 0, 0, *range(self.value_width, 0, -1)]
+            fields += [first, first + 1, first + 2] + [first + 3] * self.value_width
+        if self.answer_slot:
+            places.append(0)
+            fields.append(self.numbers + 1 + 4 * (self.numbers - 1))
+        return tuple(range(self.seq_len)), tuple(places), tuple(fields)
+
+
+# The benchmark's problems: 3-5 numbers, every intermediate result at most 9999.
+LAYOUT = Layout(numbers=5, value_width=4)
+MAX_NUMBERS = LAYOUT.numbers
+RESULT_REF = LAYOUT.result_ref
+VOCAB_SIZE = LAYOUT.vocab_size
+VALUE_WIDTH = LAYOUT.value_width
+EQUATION_WIDTH = LAYOUT.equation_width
+PROMPT_LEN = LAYOUT.prompt_len
+SEQ_LEN = LAYOUT.seq_len
+MAX_VALUE = LAYOUT.max_value
 
 # Training ranges (the reference recipe): numbers 1-99, targets 10-100.
 TRAIN_NUMBERS = (1, 99)
 TRAIN_TARGETS = (10, 100)
 EQUATION = re.compile(r"^(\d+)([-+*/])(\d+)=(\d+)$")
-
-
-def position_groups() -> tuple[tuple[int, ...], ...]:
-    """Per position: the position itself, its place value (1 units ... 4 thousands, 0 an operand
-    or operator token) and its field (prompt number 0-4, target 5, then a, op, b, result of each
-    equation). Digits of equal place share an embedding, so carrying in arithmetic lines up digit
-    by digit."""
-    places, fields = [], []
-    for number in range(MAX_NUMBERS + 1):
-        places += range(NUMBER_WIDTH, 0, -1)
-        fields += [number] * NUMBER_WIDTH
-    for equation in range(MAX_NUMBERS - 1):
-        first = MAX_NUMBERS + 1 + 4 * equation
-        places += [0, 0, 0, *range(VALUE_WIDTH, 0, -1)]
-        fields += [first, first + 1, first + 2] + [first + 3] * VALUE_WIDTH
-    return tuple(range(SEQ_LEN)), tuple(places), tuple(fields)
 
 
 def benchmark_targets() -> frozenset[int]:
@@ -210,9 +259,13 @@ class Problem(tuple):
         return self[1]
 
 
-def make_problem(numbers: Sequence[int], target: int) -> Problem:
-    if not 3 <= len(numbers) <= MAX_NUMBERS:
-        raise PuzzleError(f"expected 3 to {MAX_NUMBERS} numbers and a target, got {len(numbers)} numbers")
+def make_problem(numbers: Sequence[int], target: int, counts: tuple[int, int] = (3, MAX_NUMBERS)) -> Problem:
+    """A problem of counts[0] to counts[1] numbers, checked."""
+    if not counts[0] <= len(numbers) <= counts[1]:
+        raise PuzzleError(
+            f"expected {counts[0]}{f' to {counts[1]}' * (counts[1] > counts[0])} numbers and a target,"
+            f" got {len(numbers)} number" + "s" * (len(numbers) != 1)
+        )
     for number in numbers:
         if not 1 <= number <= 999:
             raise PuzzleError(f"number {number} is out of range (1-999)")
@@ -221,8 +274,9 @@ def make_problem(numbers: Sequence[int], target: int) -> Problem:
     return Problem((tuple(numbers), target))
 
 
-def parse_problem(text: str) -> Problem:
-    """`n1,...,nk,target`, or a JSON object with "input" (that string) or "nums" and "target"."""
+def parse_problem(text: str, counts: tuple[int, int] = (3, MAX_NUMBERS)) -> Problem:
+    """`n1,...,nk,target`, or a JSON object with "input" (that string) or "nums" and "target",
+    of counts[0] to counts[1] numbers."""
     text = text.strip()
     if text.startswith("{"):
         try:
@@ -243,7 +297,7 @@ def parse_problem(text: str) -> Problem:
                 or not isinstance(record["target"], int)
             ):
                 raise PuzzleError('"nums" must be a list of integers and "target" an integer')
-            return make_problem(values, record["target"])
+            return make_problem(values, record["target"], counts)
         else:
             raise PuzzleError('JSON line needs an "input" field or "nums" and "target" fields')
     parts = [part.strip() for part in text.split(",")]
@@ -254,7 +308,7 @@ def parse_problem(text: str) -> Problem:
         if len(part.lstrip("0")) > NUMBER_WIDTH:  # before int(), which refuses thousands of digits
             raise PuzzleError(f"number {part if len(part) <= 12 else part[:12] + '…'} is out of range (1-999)")
         values.append(int(part))
-    return make_problem(values[:-1], values[-1])
+    return make_problem(values[:-1], values[-1], counts)
 
 
 def digits(value: int, width: int) -> list[int]:
@@ -275,26 +329,33 @@ def chars(tokens: Sequence[int]) -> str:
     return "".join(out)
 
 
-def equation_parts(problem: Problem, tokens: Sequence[int]) -> list[tuple[str, str, str, str]]:
-    """(a, op, b, result) text of each used equation slot: references resolved to the given
-    number or to the result as the model wrote it, `_` where still masked, `?` where a token
-    cannot stand there (e.g. a reference to a later equation)."""
+def equation_parts(
+    problem: Problem, tokens: Sequence[int], layout: Layout = LAYOUT, slots: int | None = None
+) -> list[tuple[str, str, str, str]]:
+    """(a, op, b, result) text of each of the first `slots` equation slots (default: one for
+    each number but one): references resolved to the given number or to the result as the model
+    wrote it, `_` where still masked, `?` where a token cannot stand there (e.g. a reference to
+    a later equation)."""
     results: list[str] = []
     parts = []
-    for slot in range(len(problem.numbers) - 1):
-        start = PROMPT_LEN + slot * EQUATION_WIDTH
+    for slot in range(len(problem.numbers) - 1 if slots is None else slots):
+        start = layout.equation_start(slot)
         a_token, op_token, b_token = tokens[start : start + 3]
-        result = chars(tokens[start + 3 : start + EQUATION_WIDTH])
+        result = chars(tokens[start + 3 : start + layout.equation_width])
         result = str(int(result)) if result.isdigit() else result or "?"
         op = "_" if op_token == MASK else OPS[op_token - OP] if OP <= op_token < OP + len(OPS) else "?"
-        parts.append((operand_text(problem, a_token, results), op, operand_text(problem, b_token, results), result))
+        a, b = (operand_text(problem, token, results, layout) for token in (a_token, b_token))
+        parts.append((a, op, b, result))
         results.append(result)
     return parts
 
 
-def broken_equations(problem: Problem, parts: Sequence[tuple[str, str, str, str]]) -> set[int]:
+def broken_equations(
+    problem: Problem, parts: Sequence[tuple[str, str, str, str]], rule=apply, exact: bool = True
+) -> set[int]:
     """Equation slots (0-based) whose committed parts already break a rule: wrong or forbidden
-    arithmetic, a value used more often than it is available, a last result that is not the target."""
+    arithmetic (`rule` does it), a value used more often than it is available, and (`exact`:
+    the answer is the last result) a last result that is not the target."""
     available = Counter(problem.numbers)
     broken = set()
     for slot, (a, op, b, result) in enumerate(parts):
@@ -306,48 +367,72 @@ def broken_equations(problem: Problem, parts: Sequence[tuple[str, str, str, str]
                 if available[int(operand)] < 0:
                     broken.add(slot)
         if a.isdigit() and b.isdigit() and op in OPS:
-            value = apply(int(a), op, int(b))
+            value = rule(int(a), op, int(b))
             if value is None or (result.isdigit() and value != int(result)):
                 broken.add(slot)
         if result.isdigit():
             available[int(result)] += 1
-    if parts and parts[-1][3].isdigit() and int(parts[-1][3]) != problem.target:
+    if exact and parts and parts[-1][3].isdigit() and int(parts[-1][3]) != problem.target:
         broken.add(len(parts) - 1)
     return broken
 
 
-def operand_text(problem: Problem, token: int, results: Sequence[str]) -> str:
+def order_by_model(candidates: list[list], probs, start: int) -> None:
+    """Sort candidate equations, lists [score, ..., a_ref, op, b_ref], most likely first by the
+    model's probabilities (T, V) of their operator and their two operands (in either order) in
+    the equation slot at position `start`."""
+    first, operator, second = probs[start], probs[start + 1], probs[start + 2]
+    for candidate in candidates:
+        a_ref, op, b_ref = candidate[-3:]
+        pair = max(first[a_ref] * second[b_ref], first[b_ref] * second[a_ref])
+        candidate[0] = -float(operator[OP + OPS.index(op)] * pair)
+    candidates.sort(key=lambda candidate: candidate[0])
+
+
+def used_slots(tokens: Sequence[int], layout: Layout) -> int:
+    """Equation slots before the first the answer leaves empty (a pad where its operator goes)."""
+    return next(
+        (slot for slot in range(layout.numbers - 1) if tokens[layout.equation_start(slot) + 1] == PAD),
+        layout.numbers - 1,
+    )
+
+
+def operand_text(problem: Problem, token: int, results: Sequence[str], layout: Layout = LAYOUT) -> str:
     if token == MASK:
         return "_"
     if NUMBER_REF <= token < NUMBER_REF + len(problem.numbers):
         return str(problem.numbers[token - NUMBER_REF])
-    if RESULT_REF <= token < RESULT_REF + len(results):
-        return results[token - RESULT_REF]
+    if layout.result_ref <= token < layout.result_ref + len(results):
+        return results[token - layout.result_ref]
     return "?"
 
 
-def answer_lost(tokens: Sequence[int]) -> bool:
+def answer_lost(tokens: Sequence[int], layout: Layout = LAYOUT, rule=apply) -> bool:
     """Whether a partly committed answer already fails the checker however its masks are filled:
     a committed part that cannot be read (an operand or result that is not a number, an
     operator that is not one), forbidden arithmetic (negative or fractional), a wrong result,
-    or a last result other than the target. Committed tokens never change, and a part's text is
+    or (without an answer slot, where the answer is the last result) a last result other than
+    the target; `rule` does the arithmetic. Committed tokens never change, and a part's text is
     final once nothing it reads is masked. (Numbers used twice are not judged: the checker
     counts values, not references.)"""
     numbers = [
         int(text)
-        for slot in range(MAX_NUMBERS)
+        for slot in range(layout.numbers)
         if (text := chars(tokens[slot * NUMBER_WIDTH : (slot + 1) * NUMBER_WIDTH]))
     ]
-    target = int(chars(tokens[MAX_NUMBERS * NUMBER_WIDTH : PROMPT_LEN]))
-    parts = equation_parts(Problem((tuple(numbers), target)), tokens)
+    target = int(chars(tokens[layout.numbers * NUMBER_WIDTH : layout.prompt_len]))
+    slots = used_slots(tokens, layout) if layout.answer_slot else None
+    parts = equation_parts(Problem((tuple(numbers), target)), tokens, layout, slots)
     for a, op, b, result in parts:
         final = [part for part in (a, b, result) if "_" not in part]
         if any(not part.isdigit() for part in final) or op not in (*OPS, "_"):
             return True
         if "_" not in a + op + b:
-            value = apply(int(a), op, int(b))
+            value = rule(int(a), op, int(b))
             if value is None or ("_" not in result and value != int(result)):
                 return True
+    if layout.answer_slot:
+        return False
     last = parts[-1][3]
     return "_" not in last and int(last) != target
 
@@ -355,6 +440,16 @@ def answer_lost(tokens: Sequence[int]) -> bool:
 def encode_solution(problem: Problem, equations: Sequence[str]) -> list[int]:
     """Tokens of a valid answer; each operand refers to a given number or earlier result of its value."""
     tokens = Countdown().encode(problem)
+    write_equations(tokens, problem, equations, LAYOUT)
+    return tokens
+
+
+def write_equations(
+    tokens: list[int], problem: Problem, equations: Sequence[str], layout: Layout
+) -> list[tuple[int, int]]:
+    """Write valid equations into the first equation slots of `tokens`, each operand a
+    reference to a given number or an earlier result of its value; returns the (value,
+    reference) pairs left unused."""
     available = [(value, NUMBER_REF + index) for index, value in enumerate(problem.numbers)]
     for slot, equation in enumerate(equations):
         a, op, b, c = EQUATION.match(equation).groups()
@@ -364,12 +459,45 @@ def encode_solution(problem: Problem, equations: Sequence[str]) -> list[int]:
             if index is None:
                 raise ValueError(f"{equation}: {value} is not available")
             references.append(available.pop(index)[1])
-        available.append((int(c), RESULT_REF + slot))
-        start = PROMPT_LEN + slot * EQUATION_WIDTH
-        tokens[start : start + EQUATION_WIDTH] = [references[0], OP + OPS.index(op), references[1]] + digits(
-            int(c), VALUE_WIDTH
+        available.append((int(c), layout.result_ref + slot))
+        start = layout.equation_start(slot)
+        tokens[start : start + layout.equation_width] = [references[0], OP + OPS.index(op), references[1]] + digits(
+            int(c), layout.value_width
         )
-    return tokens
+    return available
+
+
+def draw_equations(
+    view: Text,
+    parts: Sequence[tuple[str, str, str, str]],
+    broken: set[int],
+    confidence: Sequence[float],
+    plain: bool,
+    layout: Layout,
+) -> None:
+    """Append a line per equation to a Rich view: open parts dim, parts that break a rule red,
+    the rest green where the model is sure of them, else yellow."""
+    width = layout.value_width  # fixed: a slot keeps its width as digits arrive
+    for slot, equation in enumerate(parts):
+        start = layout.equation_start(slot)
+        spans = (
+            range(start, start + 1),
+            range(start + 1, start + 2),
+            range(start + 2, start + 3),
+            range(start + 3, start + layout.equation_width),
+        )
+        for text, span, gap, text_width in zip(equation, spans, ("", " ", " ", " = "), (width, 1, width, width)):
+            view.append(gap, style="dim")
+            text = text.rjust(text_width)
+            if "_" in text:
+                view.append(text.replace("_", "·"), style="dim")
+            elif slot in broken:
+                view.append(text, style="red")
+            else:
+                view.append(text, style="green" if min(confidence[position] for position in span) >= 0.9 else "yellow")
+        if plain and slot in broken:  # without colour the mark says what red would
+            view.append("  (breaks a rule)")
+        view.append("\n")
 
 
 def random_example(rng: random.Random, count: int, excluded: frozenset[int]) -> tuple[Problem, list[str]]:
@@ -414,6 +542,14 @@ class CountdownSolveOptions:
         default=None, metadata={"help": "The numbers, e.g. --numbers 25 50 75 100 (or 25,50,75,100); with --target."}
     )
     target: int | None = field(default=None, metadata={"help": "The target, with --numbers."})
+    game: bool = field(
+        default=False,
+        metadata={
+            "help": "Play every problem by the TV game's rules (`rmdm solve countdown-game --help`): any subset of"
+            " the numbers, the closest value when the target cannot be made. A first problem of six numbers"
+            " always does."
+        },
+    )
 
 
 class CountdownTrainingData:
@@ -447,7 +583,8 @@ class CountdownTrainingData:
 
 class Countdown(Task):
     name = "countdown"
-    position_groups = position_groups()
+    layout = LAYOUT
+    position_groups = LAYOUT.position_groups()
     seq_len = SEQ_LEN
     vocab_size = VOCAB_SIZE
     mask_token = MASK
@@ -484,8 +621,29 @@ class Countdown(Task):
             raise UsageError(f"--numbers: expected whole numbers, got {' '.join(values)!r}")
         return [",".join(values + [str(options.target)])]
 
+    def playing(self, first: str, options: CountdownSolveOptions) -> Task:
+        """The TV game's task where --game asks for it or the first problem has six numbers."""
+        from rmdm_cli.tasks.countdown_game import GAME_NUMBERS, CountdownGame
+
+        if options.game:
+            return CountdownGame()
+        try:
+            six = len(parse_problem(first, counts=(1, GAME_NUMBERS)).numbers) == GAME_NUMBERS
+        except PuzzleError:  # said when the line is parsed
+            return self
+        return CountdownGame(counts=(GAME_NUMBERS, GAME_NUMBERS)) if six else self
+
     def parse(self, text: str) -> Problem:
-        return parse_problem(text)
+        try:
+            return parse_problem(text)
+        except PuzzleError as error:
+            if "got 6 numbers" in str(error):
+                raise PuzzleError(
+                    f"{error} (six play the TV game: give a six-number problem first, or use --game)"
+                ) from None
+            if re.search(r"got ([7-9]|\d\d+) numbers", str(error)):
+                raise PuzzleError(f"{error} (six for the TV game)") from None
+            raise
 
     def format_puzzle(self, problem: Problem) -> str:
         return ",".join(map(str, problem.numbers + (problem.target,)))
@@ -541,13 +699,7 @@ class Countdown(Task):
                     tokens = encode_solution(problem, equations)
                     trace.tokens = tokens
                     probs, age = (yield np.array(tokens)), 0
-                start = PROMPT_LEN + len(equations) * EQUATION_WIDTH
-                first, operator, second = probs[start], probs[start + 1], probs[start + 2]
-                for candidate in candidates:
-                    _, _, _, _, a_ref, op, b_ref = candidate
-                    pair = max(first[a_ref] * second[b_ref], first[b_ref] * second[a_ref])
-                    candidate[0] = -float(operator[OP + OPS.index(op)] * pair)
-                candidates.sort(key=lambda candidate: candidate[0])
+                order_by_model(candidates, probs, LAYOUT.equation_start(len(equations)))
             slot_ref = RESULT_REF + len(equations)
             for _, rest, equation, result, *_ in candidates:
                 trace.nodes += 1
@@ -598,30 +750,7 @@ class Countdown(Task):
         view = Text()
         view.append(f"numbers {' '.join(map(str, problem.numbers))}  target {problem.target}\n", style="bold")
         parts = equation_parts(problem, tokens)
-        broken = broken_equations(problem, parts)
-        for slot, equation in enumerate(parts):
-            start = PROMPT_LEN + slot * EQUATION_WIDTH
-            spans = (
-                range(start, start + 1),
-                range(start + 1, start + 2),
-                range(start + 2, start + 3),
-                range(start + 3, start + EQUATION_WIDTH),
-            )
-            widths = (VALUE_WIDTH, 1, VALUE_WIDTH, VALUE_WIDTH)  # fixed: a slot keeps its width as digits arrive
-            for text, span, gap, width in zip(equation, spans, ("", " ", " ", " = "), widths):
-                view.append(gap, style="dim")
-                text = text.rjust(width)
-                if "_" in text:
-                    view.append(text.replace("_", "·"), style="dim")
-                elif slot in broken:
-                    view.append(text, style="red")
-                else:
-                    view.append(
-                        text, style="green" if min(confidence[position] for position in span) >= 0.9 else "yellow"
-                    )
-            if plain and slot in broken:  # without colour the mark says what red would
-                view.append("  (breaks a rule)")
-            view.append("\n")
+        draw_equations(view, parts, broken_equations(problem, parts), confidence, plain, LAYOUT)
         return view
 
     def training_data(self, options: CountdownDataOptions, seed: int) -> TrainingData:

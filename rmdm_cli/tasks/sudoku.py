@@ -31,6 +31,7 @@ PEERS = [sorted({other for unit in CELL_UNITS[cell] for other in UNITS[unit]} - 
 ALL_DIGITS = 0b1111111110  # bit d set for digit d in 1..9
 POPCOUNT = [bin(m).count("1") for m in range(1 << 10)]
 DIGITS_OF = [[d for d in range(1, 10) if m >> d & 1] for m in range(1 << 10)]  # a bitmask's digits
+HARD_GUESSES = 10  # rule guesses from which a puzzle counts as hard (as in `rmdm generate sudoku --guesses`)
 
 
 def parse_grid(text: str) -> Grid:
@@ -226,6 +227,15 @@ def rule_guesses(puzzle: Grid) -> int:
     return trace.nodes
 
 
+def make_hard_puzzle(rng: random.Random) -> tuple[Grid, Grid]:
+    """A minimal puzzle that needs HARD_GUESSES or more rule guesses (about 1 in 14 of them).
+    Returns (puzzle, solution)."""
+    while True:
+        puzzle, solution = make_puzzle(rng, 17, 17)
+        if rule_guesses(puzzle) >= HARD_GUESSES:
+            return puzzle, solution
+
+
 def random_grid(rng: random.Random) -> Grid:
     """A random complete grid from a randomized search of the empty grid."""
     return solve_exact([0] * 81, rng=rng)[0]
@@ -260,13 +270,23 @@ class SudokuDataOptions:
     puzzle_pool: int = field(
         default=0, metadata={"help": "Minimal puzzles generated up front to draw batches from as well (0: none)."}
     )
+    hard_pool: int = field(
+        default=0,
+        metadata={
+            "help": "Hard puzzles (minimal, needing 10 or more rule guesses, as `rmdm generate sudoku --guesses"
+            " 10-` rates them) generated up front into the puzzle pool; each costs about a second of a core."
+        },
+    )
     puzzle_share: float = field(
-        default=0.5, metadata={"help": "With --puzzle-pool: the share of each batch taken from those puzzles."}
+        default=0.5,
+        metadata={"help": "With --puzzle-pool or --hard-pool: the share of each batch taken from those puzzles."},
     )
 
     def __post_init__(self) -> None:
-        if self.pool_size < 1 or self.puzzle_pool < 0 or not 0 <= self.puzzle_share <= 1:
-            raise ValueError("--pool-size must be at least 1, --puzzle-pool at least 0, --puzzle-share 0 to 1")
+        if self.pool_size < 1 or self.puzzle_pool < 0 or self.hard_pool < 0 or not 0 <= self.puzzle_share <= 1:
+            raise ValueError(
+                "--pool-size must be at least 1, --puzzle-pool and --hard-pool at least 0, --puzzle-share 0 to 1"
+            )
 
 
 @dataclass(frozen=True)
@@ -324,13 +344,14 @@ class SudokuTrainingData:
 
     def __init__(self, options: SudokuDataOptions, seed: int):
         self.options, self.seed = options, seed
-        self.share = options.puzzle_share if options.puzzle_pool else 0.0
+        self.share = options.puzzle_share if options.puzzle_pool or options.hard_pool else 0.0
         self.grids = self.puzzles = None  # (N, 9, 9) and (M, 2, 9, 9), made at the first batch
         self.recipe = f"{options.pool_size} random complete grids from a randomized search (seed {seed})"
-        if options.puzzle_pool:
+        if self.share:
+            hard = f" ({options.hard_pool} of them needing {HARD_GUESSES}+ rule guesses)" if options.hard_pool else ""
             self.recipe += (
-                f", and {self.share:.0%} of every batch from {options.puzzle_pool} generated minimal puzzles"
-                " (only their blanks maskable)"
+                f", and {self.share:.0%} of every batch from {options.puzzle_pool + options.hard_pool} generated"
+                f" minimal puzzles{hard} (only their blanks maskable)"
             )
         self.recipe += ", each batch relabelled and transformed by random symmetries"
 
@@ -340,10 +361,12 @@ class SudokuTrainingData:
         rng = random.Random(f"sudoku-train-{self.seed}")
         grids = [random_grid(rng) for _ in range(self.options.pool_size)]
         self.grids = torch.tensor(grids, dtype=torch.long).view(-1, 9, 9)
-        if self.options.puzzle_pool:
-            # a stream of its own: "sudoku-puzzles-*" makes the held-out sets of generate()
+        if self.share:
+            # streams of their own: "sudoku-puzzles-*" makes the held-out sets of generate()
             rng = random.Random(f"sudoku-train-puzzles-{self.seed}")
             pairs = [make_puzzle(rng, 17, 17) for _ in range(self.options.puzzle_pool)]  # 17: remove all it can
+            rng = random.Random(f"sudoku-train-hard-{self.seed}")
+            pairs += [make_hard_puzzle(rng) for _ in range(self.options.hard_pool)]
             planes = [(solution, puzzle) for puzzle, solution in pairs]
             self.puzzles = torch.tensor(planes, dtype=torch.long).view(-1, 2, 9, 9)
 

@@ -1,0 +1,451 @@
+"""The TV show's numbers game: its rules, an exact solver and the show's draws.
+
+Six numbers (on the show: a choice of 0-4 from 25, 50, 75, 100, the rest from two each of
+1-10) and a target (101-999). Any subset of the numbers, each used at most once, is combined
+with + - * / into the target, every intermediate result a positive whole number (here at most
+99,999, a bound that changed the best answer of none of 1,000 show draws: docs/countdown-game.md); when no
+combination reaches it, the closest value any combination reaches wins. An answer is its
+equations, comma-separated (`75*6=450,450+2=452`), or a number alone when that number is
+already the best there is.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from rmdm_cli.tasks.base import NoOptions, PuzzleError, TrainingData
+from rmdm_cli.tasks.countdown import (
+    MASK,
+    NUMBER_REF,
+    NUMBER_WIDTH,
+    OPS,
+    PAD,
+    Countdown,
+    Layout,
+    Problem,
+    answer_lost,
+    broken_equations,
+    digits,
+    draw_equations,
+    equation_parts,
+    order_by_model,
+    parse_problem,
+    used_slots,
+    write_equations,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+    from rich.console import RenderableType
+
+GAME_NUMBERS = 6  # numbers in a game on the show
+LARGE = (25, 50, 75, 100)
+SMALL = tuple(range(1, 11))  # two of each on the show
+GAME_TARGETS = (101, 999)
+MAX_VALUE = 99_999  # the largest intermediate result: the answer's result slots have 5 digits
+EQUATION = re.compile(r"^(\d+)([-+*/])(\d+)=(\d+)$")
+
+# How a subset makes a value: None for a given number, else (left subset, left value, operator,
+# right subset, right value), the left value the larger.
+Recipe = tuple[int, int, str, int, int] | None
+
+
+def values_by_subset(numbers: Sequence[int], bound: int = MAX_VALUE) -> list[dict[int, Recipe]]:
+    """For every subset of the numbers (a bitmask of their indices), each value an expression
+    using exactly those numbers makes (every intermediate result at most `bound`), with one
+    recipe for it. Every expression splits at its last operation into two expressions over
+    disjoint subsets, so building each subset from every split of it into two smaller ones, in
+    order of size, finds every value."""
+    made: list[dict[int, Recipe]] = [{} for _ in range(1 << len(numbers))]
+    for index, number in enumerate(numbers):
+        made[1 << index] = {number: None}
+    for subset in sorted(range(1, 1 << len(numbers)), key=int.bit_count):
+        if subset.bit_count() < 2:
+            continue
+        here = made[subset]
+        part = (subset - 1) & subset
+        while part:
+            other = subset ^ part
+            if part > other:  # each split once
+                for x in made[part]:
+                    for y in made[other]:
+                        a, sa, b, sb = (x, part, y, other) if x >= y else (y, other, x, part)
+                        for value, op in ((a + b, "+"), (a - b, "-"), (a * b, "*")):
+                            if 0 < value <= bound and value not in here:
+                                here[value] = (sa, a, op, sb, b)
+                        if a % b == 0 and a // b not in here:
+                            here[a // b] = (sa, a, "/", sb, b)
+            part = (part - 1) & subset
+    return made
+
+
+@dataclass(frozen=True)
+class GameAnswer:
+    equations: tuple[str, ...]  # in the order they are worked out; empty when one given number is the answer
+    value: int  # what the answer makes
+    target: int
+
+    @property
+    def distance(self) -> int:
+        return abs(self.value - self.target)
+
+    @property
+    def text(self) -> str:
+        return ",".join(self.equations) if self.equations else str(self.value)
+
+
+def best_answer(numbers: Sequence[int], target: int, bound: int = MAX_VALUE) -> GameAnswer:
+    """The canonical answer: the value closest to the target (the target itself when it can be
+    made), made with the fewest numbers, from the first such subset in order of size and then of
+    bitmask, by the first recipe found for it."""
+    made = values_by_subset(numbers, bound)
+    best = None  # (distance, numbers used, subset, value)
+    for subset in sorted(range(1, len(made)), key=int.bit_count):
+        for value in made[subset]:
+            key = (abs(value - target), subset.bit_count())
+            if best is None or key < best[:2]:
+                best = (*key, subset, value)
+    _, _, subset, value = best
+    equations: list[str] = []
+
+    def write(subset: int, value: int) -> None:
+        recipe = made[subset][value]
+        if recipe is not None:
+            left, a, op, right, b = recipe
+            write(left, a)
+            write(right, b)
+            equations.append(f"{a}{op}{b}={value}")
+
+    write(subset, value)
+    return GameAnswer(tuple(equations), value, target)
+
+
+def apply(a: int, op: str, b: int) -> int | None:
+    """`a op b` under the game's rules (a positive whole number up to MAX_VALUE), or None where
+    they forbid it."""
+    value = {"+": a + b, "-": a - b, "*": a * b, "/": a // b if b and a % b == 0 else 0}[op]
+    return value if 0 < value <= MAX_VALUE else None
+
+
+def answer_error(numbers: Sequence[int], target: int, answer: str) -> str | None:
+    """Where an answer breaks the game's rules, or None when it is a best answer: every operand
+    one of the numbers or an earlier result, each used once, the arithmetic right, and its
+    value (the last result, or the one number given alone) as close to the target as any
+    combination gets."""
+    available = Counter(numbers)
+    answer = answer.strip()
+    if answer.isdigit():  # one number alone
+        value = int(answer)
+        if not available[value]:
+            return f"{value} is not one of the numbers"
+    else:
+        value = None
+        for index, equation in enumerate(answer.split(","), 1):
+            match = EQUATION.match(equation.strip())
+            if not match:
+                return f"equation {index}: not of the form a+b=c"
+            a, op, b, claimed = int(match[1]), match[2], int(match[3]), int(match[4])
+            available[a] -= 1
+            available[b] -= 1
+            if available[a] < 0 or available[b] < 0:
+                return f"equation {index}: uses a number that is not available"
+            value = apply(a, op, b)
+            if value is None:
+                return f"equation {index}: the result is not a whole number from 1 to {MAX_VALUE:,}"
+            if value != claimed:
+                return f"equation {index}: wrong arithmetic"
+            available[value] += 1
+    best = best_answer(numbers, target)
+    if abs(value - target) > best.distance:
+        return f"makes {value}, {abs(value - target)} away; {best.value} is {best.distance} away"
+    return None
+
+
+def show_draw(rng: random.Random) -> tuple[list[int], int]:
+    """A game as the show deals it: 0-4 large numbers, the rest small, a target in 101-999."""
+    large = rng.randint(0, len(LARGE))
+    numbers = rng.sample(LARGE, large) + rng.sample(SMALL * 2, GAME_NUMBERS - large)
+    rng.shuffle(numbers)
+    return numbers, rng.randint(*GAME_TARGETS)
+
+
+# Six number slots, results of up to 5 digits, and an answer slot: any subset may make the answer.
+GAME_LAYOUT = Layout(numbers=GAME_NUMBERS, value_width=len(str(MAX_VALUE)), answer_slot=True)
+# Commitments the model-guided search tries before the exhaustive solver settles the game: an
+# exact answer is usually found long before; where none exists the solver proves the closest.
+SEARCH_NODES = 2000
+
+
+def answer_value(problem: Problem, answer: str) -> int | None:
+    """The value a well-formed answer makes: the number alone, or its last equation's result."""
+    last = answer.rsplit(",", 1)[-1].strip()
+    if last.isdigit():
+        return int(last)
+    match = EQUATION.match(last)
+    return int(match[4]) if match else None
+
+
+@dataclass(frozen=True)
+class GameDataOptions:
+    pool: int = field(
+        default=20000,
+        metadata={"help": "Show draws and their canonical answers made up front (about 25 ms of a core each)."},
+    )
+
+    def __post_init__(self) -> None:
+        if self.pool < 1:
+            raise ValueError(f"--pool must be at least 1, got {self.pool}")
+
+
+@dataclass(frozen=True)
+class GameSolveOptions:
+    numbers: str | None = field(
+        default=None, metadata={"help": "The numbers, e.g. --numbers 25 50 75 100 3 6 (or 25,50,...); with --target."}
+    )
+    target: int | None = field(default=None, metadata={"help": "The target, with --numbers."})
+
+
+class GameTrainingData:
+    """Show draws with their canonical answers, made up front; every example's numbers in a
+    fresh random order (the answer is worked out on the sorted numbers, so it does not depend on
+    the order they are given in)."""
+
+    def __init__(self, options: GameDataOptions, seed: int):
+        self.options, self.seed = options, seed
+        self.games: list[tuple[list[int], int, GameAnswer]] | None = None
+        self.recipe = (
+            f"{options.pool} show draws (seed {seed}): 0-4 of 25, 50, 75, 100 and the rest from two each of 1-10,"
+            " a target in 101-999; the answer the canonical best one (the closest value, with the fewest numbers),"
+            " the numbers shuffled in every example"
+        )
+
+    def prepare(self) -> None:
+        rng = random.Random(f"countdown-game-train-{self.seed}")  # generate() draws from "countdown-game-{seed}"
+        self.games = []
+        for _ in range(self.options.pool):
+            numbers, target = show_draw(rng)
+            self.games.append((numbers, target, best_answer(sorted(numbers), target)))
+
+    def batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        import torch
+
+        if self.games is None:
+            self.prepare()
+        rng = random.Random(int(torch.randint(1 << 62, (1,), generator=generator)))
+        task = CountdownGame()
+        rows = []
+        for _ in range(batch_size):
+            numbers, target, answer = rng.choice(self.games)
+            problem = Problem((tuple(rng.sample(numbers, len(numbers))), target))
+            rows.append(task.answer_tokens(problem, answer.equations, answer.value))
+        maskable = torch.zeros(batch_size, GAME_LAYOUT.seq_len, dtype=torch.bool)
+        maskable[:, GAME_LAYOUT.prompt_len :] = True  # the whole answer, the slots it leaves empty included
+        return torch.tensor(rows), maskable
+
+
+class CountdownGame(Countdown):
+    """The TV game (module docstring), a task of its own: its answers need the answer slot and
+    the sixth number's slot that the benchmark's layout has not."""
+
+    name = "countdown-game"
+    layout = GAME_LAYOUT
+    position_groups = GAME_LAYOUT.position_groups()
+    seq_len = GAME_LAYOUT.seq_len
+    vocab_size = GAME_LAYOUT.vocab_size
+    rules = (
+        "The TV game: reach the target with + - * / from any of the numbers (up to six), each used at most"
+        f" once; every intermediate result is a whole number from 1 to {MAX_VALUE:,}. When the target cannot"
+        " be made, the closest value wins, and the answer says how far it is."
+    )
+    no_solution = "every game has a closest value"  # never said: best_answer always finds one
+    stored_defaults = {"threshold": 0.95}
+    DataOptions = GameDataOptions
+    GenerateOptions = NoOptions
+    SolveOptions = GameSolveOptions
+    study_recipe: dict = {}
+    study_eval_options: dict = {}
+
+    def __init__(self, counts: tuple[int, int] = (1, GAME_NUMBERS)):
+        self.counts = counts  # how many numbers a problem may have
+
+    def playing(self, first: str, options: GameSolveOptions) -> CountdownGame:
+        return self
+
+    def parse(self, text: str) -> Problem:
+        try:
+            return parse_problem(text, self.counts)
+        except PuzzleError as error:
+            if self.counts[0] == GAME_NUMBERS and "numbers and a target" in str(error):
+                raise PuzzleError(
+                    f"{error} (this run plays the TV game, its first problem having six; --game plays every"
+                    " problem by the game's rules)"
+                ) from None
+            raise
+
+    def encode(self, problem: Problem) -> list[int]:
+        tokens = []
+        for slot in range(GAME_LAYOUT.numbers):
+            tokens += digits(problem.numbers[slot], NUMBER_WIDTH) if slot < len(problem.numbers) else [PAD] * 3
+        tokens += digits(problem.target, NUMBER_WIDTH)
+        return tokens + [MASK] * (GAME_LAYOUT.seq_len - GAME_LAYOUT.prompt_len)
+
+    def answer_tokens(self, problem: Problem, equations: Sequence[str], value: int) -> list[int]:
+        """Tokens of an answer: its equations, pads in the slots it leaves empty, and the answer
+        slot naming its last result (or, without equations, the number that is the answer)."""
+        tokens = self.encode(problem)
+        write_equations(tokens, problem, equations, GAME_LAYOUT)
+        for slot in range(len(equations), GAME_LAYOUT.numbers - 1):
+            start = GAME_LAYOUT.equation_start(slot)
+            tokens[start : start + GAME_LAYOUT.equation_width] = [PAD] * GAME_LAYOUT.equation_width
+        tokens[GAME_LAYOUT.answer_position] = (
+            GAME_LAYOUT.result_ref + len(equations) - 1 if equations else NUMBER_REF + problem.numbers.index(value)
+        )
+        return tokens
+
+    def decode(self, problem: Problem, tokens: Sequence[int]) -> str:
+        used = used_slots(tokens, GAME_LAYOUT)
+        parts = equation_parts(problem, tokens, GAME_LAYOUT, used)
+        answer = tokens[GAME_LAYOUT.answer_position]
+        if NUMBER_REF <= answer < NUMBER_REF + len(problem.numbers):
+            return str(problem.numbers[answer - NUMBER_REF])
+        if GAME_LAYOUT.result_ref <= answer < GAME_LAYOUT.result_ref + used:
+            parts = parts[: answer - GAME_LAYOUT.result_ref + 1]
+        return ",".join(f"{a}{op}{b}={result}" for a, op, b, result in parts)
+
+    def check(self, problem: Problem, answer: str) -> bool:
+        return answer_error(problem.numbers, problem.target, answer) is None
+
+    def violation(self, problem: Problem, answer: str) -> str | None:
+        return answer_error(problem.numbers, problem.target, answer)
+
+    def solvable(self, problem: Problem) -> bool:
+        return True
+
+    def remark(self, problem: Problem, answer: str) -> str | None:
+        value = answer_value(problem, answer)
+        if value is None or value == problem.target:
+            return None
+        return f"closest: {value}, {abs(value - problem.target)} away ({problem.target} cannot be made)"
+
+    def exact_answer(self, problem: Problem, nodes: list[int] | None = None) -> str | None:
+        return best_answer(problem.numbers, problem.target).text
+
+    def search(self, problem: Problem, trace, steps: int):
+        """Depth-first over equations from any of the numbers, in the order of the model's
+        probability of the operator and the two operands, until one makes the target; the model
+        is asked again after every 1/steps of the equation slots. Where no exact answer turns up
+        within SEARCH_NODES commitments, the exhaustive solver (best_answer) gives the closest
+        value there is, so the answer is always the best one."""
+        import numpy as np
+
+        target, dead = problem.target, set()
+        commit_every = max(1, -(-(GAME_LAYOUT.numbers - 1) // steps))
+
+        def explore(equations: list[tuple[str, int, int]], pool: list[tuple[int, int]], probs=None, age: int = 0):
+            # equations: (text, a_ref, b_ref); pool: (value, reference token)
+            if len(pool) < 2 or trace.nodes >= SEARCH_NODES:
+                return None
+            key = tuple(sorted(value for value, _ in pool))
+            if key in dead:
+                return None
+            candidates = []  # (score, rest of the pool, equation, result, a_ref, op, b_ref)
+            for i in range(len(pool)):
+                for j in range(i + 1, len(pool)):
+                    (a, a_ref), (b, b_ref) = sorted((pool[i], pool[j]), reverse=True)
+                    rest = [entry for n, entry in enumerate(pool) if n not in (i, j)]
+                    for op in OPS:
+                        if (result := apply(a, op, b)) is None:
+                            continue
+                        if result == target:
+                            return [*equations, (f"{a}{op}{b}={result}", a_ref, b_ref)]
+                        candidates.append([0.0, rest, f"{a}{op}{b}={result}", result, a_ref, op, b_ref])
+            if len(candidates) > 1:  # the model orders the choices
+                if probs is None or age >= commit_every:
+                    trace.tokens = self.encode(problem)  # the rest of the answer open
+                    write_equations(trace.tokens, problem, [text for text, *_ in equations], GAME_LAYOUT)
+                    probs, age = (yield np.array(trace.tokens)), 0
+                order_by_model(candidates, probs, GAME_LAYOUT.equation_start(len(equations)))
+            slot_ref = GAME_LAYOUT.result_ref + len(equations)
+            for _, rest, equation, result, a_ref, _, b_ref in candidates:
+                trace.nodes += 1
+                found = yield from explore(
+                    [*equations, (equation, a_ref, b_ref)], [*rest, (result, slot_ref)], probs, age + 1
+                )
+                if found is not None:
+                    return found
+                trace.backtracks += 1
+            dead.add(key)
+            return None
+
+        def needed(equations: list[tuple[str, int, int]]) -> list[str]:
+            """The equations the last one's result is made from, in order."""
+            keep, stack = set(), [len(equations) - 1]
+            while stack:
+                slot = stack.pop()
+                keep.add(slot)
+                stack += [ref - GAME_LAYOUT.result_ref for ref in equations[slot][1:] if ref >= GAME_LAYOUT.result_ref]
+            return [equations[slot][0] for slot in sorted(keep)]
+
+        def run():
+            if target in problem.numbers:
+                return self.answer_tokens(problem, [], target)
+            pool = [(value, NUMBER_REF + index) for index, value in enumerate(problem.numbers)]
+            found = yield from explore([], pool)
+            if found is not None:
+                equations = needed(found)
+                return self.answer_tokens(problem, equations, answer_value(problem, equations[-1]))
+            best = best_answer(problem.numbers, target)
+            return self.answer_tokens(problem, best.equations, best.value)
+
+        return run()
+
+    def dead_end(self, tokens: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        return np.array([answer_lost(row, GAME_LAYOUT, apply) for row in tokens.tolist()], dtype=bool)
+
+    def beyond_training(self, problem: Problem) -> str | None:
+        numbers = Counter(problem.numbers)
+        shown = len(problem.numbers) == GAME_NUMBERS and all(
+            count <= (1 if number in LARGE else 2) and (number in LARGE or number in SMALL)
+            for number, count in numbers.items()
+        )
+        if shown and GAME_TARGETS[0] <= problem.target <= GAME_TARGETS[1]:
+            return None
+        return "the model is trained on the show's draws (six numbers from 1-10 and 25-100, targets 101-999)"
+
+    def render(
+        self, problem: Problem, tokens: Sequence[int], confidence: Sequence[float], plain: bool = False
+    ) -> RenderableType:
+        from rich.text import Text
+
+        view = Text()
+        view.append(f"numbers {' '.join(map(str, problem.numbers))}  target {problem.target}\n", style="bold")
+        parts = equation_parts(problem, tokens, GAME_LAYOUT, used_slots(tokens, GAME_LAYOUT))
+        broken = broken_equations(problem, parts, apply, exact=False)
+        draw_equations(view, parts, broken, confidence, plain, GAME_LAYOUT)
+        if tokens[GAME_LAYOUT.answer_position] != MASK:
+            value = answer_value(problem, self.decode(problem, tokens))
+            if value is not None:
+                distance = abs(value - problem.target)
+                view.append(f"answer {value}" + (f", {distance} away" if distance else ""), style="bold")
+        return view
+
+    def training_data(self, options: GameDataOptions, seed: int) -> TrainingData:
+        return GameTrainingData(options, seed)
+
+    def held_out_options(self, options: GameDataOptions) -> NoOptions:
+        return NoOptions()
+
+    def generate(self, count: int, seed: int, options: NoOptions | None = None) -> Iterator[str]:
+        """Show draws, held out from training (which draws from "countdown-game-train-*")."""
+        rng = random.Random(f"countdown-game-{seed}")
+        for _ in range(count):
+            numbers, target = show_draw(rng)
+            yield self.format_puzzle(Problem((tuple(numbers), target)))
