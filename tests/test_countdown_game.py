@@ -142,7 +142,7 @@ def test_bad_games_get_one_line_errors_and_the_good_lines_their_answers(tiny_gam
     assert "got 7 numbers" in errors[0] and "number 0 is out of range" in errors[1] and "'-5'" in errors[2]
     assert "this run plays the TV game" in errors[3]
     benchmark_first = play(["countdown"], tiny_game_weights, stdin="3,4,50,7\n25,50,75,100,3,6,952\n")
-    assert "six play the TV game" in benchmark_first.stderr  # the run plays the benchmark's rules
+    assert "six numbers are the TV game" in benchmark_first.stderr  # the run plays the benchmark's rules
 
 
 def test_answer_tokens_decode_to_the_answer_they_encode():

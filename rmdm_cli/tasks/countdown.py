@@ -11,7 +11,9 @@ are references (one token naming a given number or an earlier equation's result)
 is 4 digits, right-aligned and padded. The model computes every result digit itself; the
 references only spare it copying operands digit by digit, where a digit-copying model spliced
 the digits of two numbers into one operand (docs/training.md). Unused number and equation
-slots (k < 5) hold the pad token and are given, not predicted.
+slots (k < 5) hold the pad token and are given, not predicted. The TV game (countdown_game.py)
+lays its problems out the same way in a Layout of its own: six number slots, 5-digit results,
+and a last token naming the answer's value.
 """
 
 from __future__ import annotations
@@ -591,6 +593,8 @@ class Countdown(Task):
     rules = (
         "Combine the 3 to 5 numbers with + - * / into the target, using every number exactly once; every"
         " intermediate result is a whole number of at least 0 (subtraction larger minus smaller, division exact)."
+        " Six numbers, or --game, play the TV game instead: any subset of the numbers, the closest value when the"
+        " target cannot be made (rmdm solve countdown-game --help)."
     )
     no_solution = "the target cannot be reached using every number exactly once"
     # Adaptive depth cuts answers short; the threshold alone keeps the fixed accuracy (docs/inference.md).
@@ -639,7 +643,8 @@ class Countdown(Task):
         except PuzzleError as error:
             if "got 6 numbers" in str(error):
                 raise PuzzleError(
-                    f"{error} (six play the TV game: give a six-number problem first, or use --game)"
+                    f"{error} (six numbers are the TV game, task countdown-game; rmdm solve countdown plays it"
+                    " when the first problem has six numbers, or with --game)"
                 ) from None
             if re.search(r"got ([7-9]|\d\d+) numbers", str(error)):
                 raise PuzzleError(f"{error} (six for the TV game)") from None
