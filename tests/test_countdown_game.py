@@ -145,12 +145,17 @@ def test_bad_games_get_one_line_errors_and_the_good_lines_their_answers(tiny_gam
     assert "six numbers are the TV game" in benchmark_first.stderr  # the run plays the benchmark's rules
 
 
+def show_games(seed: int, count: int):
+    """(numbers, target, parsed problem) of `count` show draws."""
+    rng = random.Random(seed)
+    for _ in range(count):
+        numbers, target = show_draw(rng)
+        yield numbers, target, CountdownGame().parse(",".join(map(str, [*numbers, target])))
+
+
 def test_answer_tokens_decode_to_the_answer_they_encode():
     task = CountdownGame()
-    rng = random.Random(2)
-    for _ in range(30):
-        numbers, target = show_draw(rng)
-        problem = task.parse(",".join(map(str, [*numbers, target])))
+    for numbers, target, problem in show_games(2, 30):
         answer = best_answer(numbers, target)
         tokens = task.answer_tokens(problem, answer.equations, answer.value)
         assert task.decode(problem, tokens) == answer.text and not task.dead_end(np.array([tokens]))[0]
@@ -158,10 +163,7 @@ def test_answer_tokens_decode_to_the_answer_they_encode():
 
 def test_the_search_finds_a_best_answer_with_the_rules_alone():
     task = CountdownGame()
-    rng = random.Random(4)
-    for _ in range(40):
-        numbers, target = show_draw(rng)
-        problem = task.parse(",".join(map(str, [*numbers, target])))
+    for numbers, target, problem in show_games(4, 40):
         trace = Trace()
         search = task.search(problem, trace, steps=1)
         try:

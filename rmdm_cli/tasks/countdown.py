@@ -147,27 +147,35 @@ def apply(a: int, op: str, b: int) -> int | None:
 def answer_error(numbers: Sequence[int], target: int, answer: str) -> str | None:
     """Where an answer first breaks a rule (equations counted from 1), or None if it is correct:
     numbers used as a multiset, arithmetic redone, last result = target."""
-    available = Counter(numbers)
     equations = answer.split(",") if answer else []
     if len(equations) != len(numbers) - 1:
         return f"{len(equations)} equations instead of {len(numbers) - 1}"
+    error, result = replay(numbers, equations, apply, "negative or fractional result")
+    return error or (None if result == target else "the last result is not the target")
+
+
+def replay(numbers: Sequence[int], equations: Sequence[str], rule, forbidden: str) -> tuple[str | None, int | None]:
+    """Redo equations under `rule` (the arithmetic, None where it forbids a result), the numbers
+    used as a multiset that each result joins: (where an equation first breaks a rule, counted
+    from 1, or None; the last result). `forbidden` says what a result `rule` refuses is."""
+    available = Counter(numbers)
     result = None
     for index, equation in enumerate(equations, 1):
         match = EQUATION.match(equation.strip())
         if not match:
-            return f"equation {index}: not of the form a+b=c"
+            return f"equation {index}: not of the form a+b=c", None
         a, op, b, claimed = int(match[1]), match[2], int(match[3]), int(match[4])
         available[a] -= 1
         available[b] -= 1
         if available[a] < 0 or available[b] < 0:
-            return f"equation {index}: uses a number that is not available"
-        result = apply(a, op, b)
+            return f"equation {index}: uses a number that is not available", None
+        result = rule(a, op, b)
         if result is None:
-            return f"equation {index}: negative or fractional result"
+            return f"equation {index}: {forbidden}", None
         if result != claimed:
-            return f"equation {index}: wrong arithmetic"
+            return f"equation {index}: wrong arithmetic", None
         available[result] += 1
-    return None if result == target else "the last result is not the target"
+    return None, result
 
 
 def check_answer(numbers: Sequence[int], target: int, answer: str) -> bool:
@@ -469,16 +477,20 @@ def write_equations(
     return available
 
 
-def draw_equations(
-    view: Text,
+def equations_view(
+    problem: Problem,
     parts: Sequence[tuple[str, str, str, str]],
     broken: set[int],
     confidence: Sequence[float],
     plain: bool,
     layout: Layout,
-) -> None:
-    """Append a line per equation to a Rich view: open parts dim, parts that break a rule red,
-    the rest green where the model is sure of them, else yellow."""
+) -> Text:
+    """A Rich view of the problem and a line per equation: open parts dim, parts that break a
+    rule red, the rest green where the model is sure of them, else yellow."""
+    from rich.text import Text
+
+    view = Text()
+    view.append(f"numbers {' '.join(map(str, problem.numbers))}  target {problem.target}\n", style="bold")
     width = layout.value_width  # fixed: a slot keeps its width as digits arrive
     for slot, equation in enumerate(parts):
         start = layout.equation_start(slot)
@@ -500,6 +512,7 @@ def draw_equations(
         if plain and slot in broken:  # without colour the mark says what red would
             view.append("  (breaks a rule)")
         view.append("\n")
+    return view
 
 
 def random_example(rng: random.Random, count: int, excluded: frozenset[int]) -> tuple[Problem, list[str]]:
@@ -539,11 +552,17 @@ class CountdownGenerateOptions:
 
 
 @dataclass(frozen=True)
-class CountdownSolveOptions:
+class NumbersAndTarget:
+    """One problem as options (both variants)."""
+
     numbers: str | None = field(
         default=None, metadata={"help": "The numbers, e.g. --numbers 25 50 75 100 (or 25,50,75,100); with --target."}
     )
     target: int | None = field(default=None, metadata={"help": "The target, with --numbers."})
+
+
+@dataclass(frozen=True)
+class CountdownSolveOptions(NumbersAndTarget):
     game: bool = field(
         default=False,
         metadata={
@@ -608,7 +627,7 @@ class Countdown(Task):
     study_recipe = {"data": {"numbers": 3}}
     study_eval_options = {"numbers": 3}
 
-    def puzzle_from_options(self, options: CountdownSolveOptions, arguments: list[str]) -> list[str] | None:
+    def puzzle_from_options(self, options: NumbersAndTarget, arguments: list[str]) -> list[str] | None:
         """`--numbers 25 50 75 100 --target 842`: the shell splits the numbers, so the values
         after the first arrive as positional arguments; joined back into `25,50,75,100,842`."""
         if options.numbers is None and options.target is None:
@@ -750,13 +769,8 @@ class Countdown(Task):
     def render(
         self, problem: Problem, tokens: Sequence[int], confidence: Sequence[float], plain: bool = False
     ) -> RenderableType:
-        from rich.text import Text
-
-        view = Text()
-        view.append(f"numbers {' '.join(map(str, problem.numbers))}  target {problem.target}\n", style="bold")
         parts = equation_parts(problem, tokens)
-        draw_equations(view, parts, broken_equations(problem, parts), confidence, plain, LAYOUT)
-        return view
+        return equations_view(problem, parts, broken_equations(problem, parts), confidence, plain, LAYOUT)
 
     def training_data(self, options: CountdownDataOptions, seed: int) -> TrainingData:
         return CountdownTrainingData(options, seed)

@@ -12,7 +12,6 @@ already the best there is.
 from __future__ import annotations
 
 import random
-import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from rmdm_cli.tasks.base import NoOptions, PuzzleError, TrainingData
 from rmdm_cli.tasks.countdown import (
+    EQUATION,
     MASK,
     NUMBER_REF,
     NUMBER_WIDTH,
@@ -27,14 +27,16 @@ from rmdm_cli.tasks.countdown import (
     PAD,
     Countdown,
     Layout,
+    NumbersAndTarget,
     Problem,
     answer_lost,
     broken_equations,
     digits,
-    draw_equations,
     equation_parts,
+    equations_view,
     order_by_model,
     parse_problem,
+    replay,
     used_slots,
     write_equations,
 )
@@ -49,7 +51,6 @@ LARGE = (25, 50, 75, 100)
 SMALL = tuple(range(1, 11))  # two of each on the show
 GAME_TARGETS = (101, 999)
 MAX_VALUE = 99_999  # the largest intermediate result: the answer's result slots have 5 digits
-EQUATION = re.compile(r"^(\d+)([-+*/])(\d+)=(\d+)$")
 
 # How a subset makes a value: None for a given number, else (left subset, left value, operator,
 # right subset, right value), the left value the larger.
@@ -138,29 +139,17 @@ def answer_error(numbers: Sequence[int], target: int, answer: str) -> str | None
     one of the numbers or an earlier result, each used once, the arithmetic right, and its
     value (the last result, or the one number given alone) as close to the target as any
     combination gets."""
-    available = Counter(numbers)
     answer = answer.strip()
     if answer.isdigit():  # one number alone
         value = int(answer)
-        if not available[value]:
+        if value not in numbers:
             return f"{value} is not one of the numbers"
     else:
-        value = None
-        for index, equation in enumerate(answer.split(","), 1):
-            match = EQUATION.match(equation.strip())
-            if not match:
-                return f"equation {index}: not of the form a+b=c"
-            a, op, b, claimed = int(match[1]), match[2], int(match[3]), int(match[4])
-            available[a] -= 1
-            available[b] -= 1
-            if available[a] < 0 or available[b] < 0:
-                return f"equation {index}: uses a number that is not available"
-            value = apply(a, op, b)
-            if value is None:
-                return f"equation {index}: the result is not a whole number from 1 to {MAX_VALUE:,}"
-            if value != claimed:
-                return f"equation {index}: wrong arithmetic"
-            available[value] += 1
+        error, value = replay(
+            numbers, answer.split(","), apply, f"the result is not a whole number from 1 to {MAX_VALUE:,}"
+        )
+        if error:
+            return error
     best = best_answer(numbers, target)
     if abs(value - target) > best.distance:
         return f"makes {value}, {abs(value - target)} away; {best.value} is {best.distance} away"
@@ -201,14 +190,6 @@ class GameDataOptions:
     def __post_init__(self) -> None:
         if self.pool < 1:
             raise ValueError(f"--pool must be at least 1, got {self.pool}")
-
-
-@dataclass(frozen=True)
-class GameSolveOptions:
-    numbers: str | None = field(
-        default=None, metadata={"help": "The numbers, e.g. --numbers 25 50 75 100 3 6 (or 25,50,...); with --target."}
-    )
-    target: int | None = field(default=None, metadata={"help": "The target, with --numbers."})
 
 
 class GameTrainingData:
@@ -267,14 +248,14 @@ class CountdownGame(Countdown):
     stored_defaults = {"threshold": 0.95}
     DataOptions = GameDataOptions
     GenerateOptions = NoOptions
-    SolveOptions = GameSolveOptions
+    SolveOptions = NumbersAndTarget
     study_recipe: dict = {}
     study_eval_options: dict = {}
 
     def __init__(self, counts: tuple[int, int] = (1, GAME_NUMBERS)):
         self.counts = counts  # how many numbers a problem may have
 
-    def playing(self, first: str, options: GameSolveOptions) -> CountdownGame:
+    def playing(self, first: str, options: NumbersAndTarget) -> CountdownGame:
         return self
 
     def parse(self, text: str) -> Problem:
@@ -423,13 +404,9 @@ class CountdownGame(Countdown):
     def render(
         self, problem: Problem, tokens: Sequence[int], confidence: Sequence[float], plain: bool = False
     ) -> RenderableType:
-        from rich.text import Text
-
-        view = Text()
-        view.append(f"numbers {' '.join(map(str, problem.numbers))}  target {problem.target}\n", style="bold")
         parts = equation_parts(problem, tokens, GAME_LAYOUT, used_slots(tokens, GAME_LAYOUT))
         broken = broken_equations(problem, parts, apply, exact=False)
-        draw_equations(view, parts, broken, confidence, plain, GAME_LAYOUT)
+        view = equations_view(problem, parts, broken, confidence, plain, GAME_LAYOUT)
         if tokens[GAME_LAYOUT.answer_position] != MASK:
             value = answer_value(problem, self.decode(problem, tokens))
             if value is not None:
