@@ -20,7 +20,7 @@ from pathlib import Path
 from rmdm_cli.checkpoint import load_model
 from rmdm_cli.settings import SamplerSettings, SearchSettings
 from rmdm_cli.solving import solve_all
-from rmdm_cli.tasks.countdown_game import CountdownGame, answer_error, best_answer
+from rmdm_cli.tasks.countdown_game import SEARCH_NODES, CountdownGame, answer_error, best_answer
 
 
 def plain_solve(numbers: list[int], target: int) -> tuple[int, str]:
@@ -80,6 +80,7 @@ def main() -> None:
     search_seconds = time.perf_counter() - started
     right = sum(answer_error(game.numbers, game.target, answer.answer) is None for game, answer in zip(games, answers))
     nodes = statistics.mean(answer.nodes for answer in answers)
+    missed = sum(b.distance == 0 and a.nodes >= SEARCH_NODES for a, b in zip(answers, best))
     calls = statistics.mean(answer.forward_passes for answer in answers) / search.depth
 
     numpy_model, _ = load_model(task.name, args.weights, "cpu", torch_free=True)
@@ -99,6 +100,12 @@ def main() -> None:
     print(
         f"| search, depth {search.depth} | {right}/{len(games)} | {len(games) / search_seconds:.1f} |"
         f" {statistics.median(alone):.4f} | {nodes:.1f} | {calls:.2f} |"
+    )
+    exact = sum(b.distance == 0 for b in best)
+    print(
+        f"\nof the {exact} games with an exact answer, the search's model-guided part found {exact - missed}"
+        f" within {SEARCH_NODES} commitments; the exhaustive solver settled the rest and the {len(games) - exact}"
+        " without one"
     )
     print(
         f"\nmodel alone (depth {sampler.depth}, steps {sampler.steps}): {at_best}/{len(games)}"
