@@ -38,6 +38,7 @@ def test_the_wheel_holds_the_code_and_the_shipped_weights_only(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     weights = sorted(name for name in names if name.endswith(".safetensors"))
     assert weights == [
+        "rmdm_cli/weights/countdown-game.safetensors",
         "rmdm_cli/weights/countdown.safetensors",
         "rmdm_cli/weights/sudoku.safetensors",
     ]  # no study cells

@@ -52,38 +52,67 @@ SMALL = tuple(range(1, 11))  # two of each on the show
 GAME_TARGETS = (101, 999)
 MAX_VALUE = 99_999  # the largest intermediate result: the answer's result slots have 5 digits
 
-# How a subset makes a value: None for a given number, else (left subset, left value, operator,
-# right subset, right value), the left value the larger.
-Recipe = tuple[int, int, str, int, int] | None
 
-
-def values_by_subset(numbers: Sequence[int], bound: int = MAX_VALUE) -> list[dict[int, Recipe]]:
-    """For every subset of the numbers (a bitmask of their indices), each value an expression
-    using exactly those numbers makes (every intermediate result at most `bound`), with one
-    recipe for it. Every expression splits at its last operation into two expressions over
-    disjoint subsets, so building each subset from every split of it into two smaller ones, in
-    order of size, finds every value."""
-    made: list[dict[int, Recipe]] = [{} for _ in range(1 << len(numbers))]
+def values_by_subset(numbers: Sequence[int], bound: int = MAX_VALUE, stop: int | None = None) -> list[set[int]]:
+    """For every subset of the numbers (a bitmask of their indices), every value an expression
+    using exactly those numbers makes, every intermediate result from 1 to `bound`. Every
+    expression splits at its last operation into two expressions over disjoint subsets, so
+    building each subset from every split of it into two smaller ones, in order of size (and of
+    bitmask within a size), finds every value. With `stop`, building ends at the first subset
+    that makes that value (later subsets stay empty)."""
+    made: list[set[int]] = [set() for _ in range(1 << len(numbers))]
     for index, number in enumerate(numbers):
-        made[1 << index] = {number: None}
+        made[1 << index] = {number}
     for subset in sorted(range(1, 1 << len(numbers)), key=int.bit_count):
         if subset.bit_count() < 2:
+            if stop in made[subset]:
+                return made
             continue
         here = made[subset]
         part = (subset - 1) & subset
         while part:
             other = subset ^ part
             if part > other:  # each split once
-                for x in made[part]:
-                    for y in made[other]:
-                        a, sa, b, sb = (x, part, y, other) if x >= y else (y, other, x, part)
-                        for value, op in ((a + b, "+"), (a - b, "-"), (a * b, "*")):
-                            if 0 < value <= bound and value not in here:
-                                here[value] = (sa, a, op, sb, b)
-                        if a % b == 0 and a // b not in here:
-                            here[a // b] = (sa, a, "/", sb, b)
+                xs, ys = made[part], made[other]
+                here.update(x + y for x in xs for y in ys)
+                here.update(x * y for x in xs for y in ys)
+                here.update(abs(x - y) for x in xs for y in ys)
+                here.update(x // y for x in xs for y in ys if x % y == 0)
+                here.update(y // x for x in xs for y in ys if y % x == 0)
             part = (part - 1) & subset
+        here.discard(0)
+        made[subset] = {value for value in here if value <= bound}
+        if stop in made[subset]:
+            return made
     return made
+
+
+def recipe(made: list[set[int]], subset: int, value: int) -> tuple[int, int, str, int, int] | None:
+    """How `subset` makes `value`: None for a given number, else (left subset, left value,
+    operator, right subset, right value), the left value the larger; the first split in order of
+    bitmask, and in it the smallest left-hand value, that makes it."""
+    if subset.bit_count() == 1:
+        return None
+    part = (subset - 1) & subset
+    while part:
+        other = subset ^ part
+        for x in sorted(made[part]):
+            ys = made[other]
+            for y, a, op, b in (
+                (value - x, None, "+", None),
+                (x - value, x, "-", None),
+                (x + value, None, "-", x),
+                (value // x if value % x == 0 else 0, None, "*", None),
+                (x // value if x % value == 0 else 0, x, "/", None),
+                (x * value, None, "/", x),
+            ):
+                if y in ys:
+                    if op in "+*":
+                        (a, sa), (b, sb) = sorted([(x, part), (y, other)], reverse=True)
+                        return sa, a, op, sb, b
+                    return (part, x, op, other, y) if a == x else (other, y, op, part, x)
+        part = (part - 1) & subset
+    raise ValueError(f"{value} is not made by subset {subset:b}")
 
 
 @dataclass(frozen=True)
@@ -103,22 +132,24 @@ class GameAnswer:
 
 def best_answer(numbers: Sequence[int], target: int, bound: int = MAX_VALUE) -> GameAnswer:
     """The canonical answer: the value closest to the target (the target itself when it can be
-    made), made with the fewest numbers, from the first such subset in order of size and then of
-    bitmask, by the first recipe found for it."""
-    made = values_by_subset(numbers, bound)
+    made; the smaller of two as close), made with the fewest numbers, from the first such subset
+    in order of size and then of bitmask, by `recipe`'s choice at every step."""
+    made = values_by_subset(numbers, bound, stop=target)
     best = None  # (distance, numbers used, subset, value)
     for subset in sorted(range(1, len(made)), key=int.bit_count):
-        for value in made[subset]:
-            key = (abs(value - target), subset.bit_count())
-            if best is None or key < best[:2]:
-                best = (*key, subset, value)
+        if target in made[subset]:  # the first subset to make it: building stopped there
+            best = (0, subset.bit_count(), subset, target)
+            break
+        if made[subset]:
+            value = min(made[subset], key=lambda value: (abs(value - target), value))
+            if best is None or (abs(value - target), subset.bit_count()) < best[:2]:
+                best = (abs(value - target), subset.bit_count(), subset, value)
     _, _, subset, value = best
     equations: list[str] = []
 
     def write(subset: int, value: int) -> None:
-        recipe = made[subset][value]
-        if recipe is not None:
-            left, a, op, right, b = recipe
+        if (how := recipe(made, subset, value)) is not None:
+            left, a, op, right, b = how
             write(left, a)
             write(right, b)
             equations.append(f"{a}{op}{b}={value}")
@@ -150,6 +181,8 @@ def answer_error(numbers: Sequence[int], target: int, answer: str) -> str | None
         )
         if error:
             return error
+    if value == target:
+        return None
     best = best_answer(numbers, target)
     if abs(value - target) > best.distance:
         return f"makes {value}, {abs(value - target)} away; {best.value} is {best.distance} away"
@@ -166,9 +199,9 @@ def show_draw(rng: random.Random) -> tuple[list[int], int]:
 
 # Six number slots, results of up to 5 digits, and an answer slot: any subset may make the answer.
 GAME_LAYOUT = Layout(numbers=GAME_NUMBERS, value_width=len(str(MAX_VALUE)), answer_slot=True)
-# Commitments the model-guided search tries before the exhaustive solver settles the game: an
-# exact answer is usually found long before; where none exists the solver proves the closest.
-SEARCH_NODES = 2000
+# Commitments the model-guided search tries before the exhaustive solver settles the game (the
+# cap that gave the most games a second: docs/countdown-game.md).
+SEARCH_NODES = 200
 
 
 def answer_value(problem: Problem, answer: str) -> int | None:
@@ -330,7 +363,7 @@ class CountdownGame(Countdown):
 
         def explore(equations: list[tuple[str, int, int]], pool: list[tuple[int, int]], probs=None, age: int = 0):
             # equations: (text, a_ref, b_ref); pool: (value, reference token)
-            if len(pool) < 2 or trace.nodes >= SEARCH_NODES:
+            if len(pool) < 2:
                 return None
             key = tuple(sorted(value for value, _ in pool))
             if key in dead:
@@ -354,6 +387,8 @@ class CountdownGame(Countdown):
                 order_by_model(candidates, probs, GAME_LAYOUT.equation_start(len(equations)))
             slot_ref = GAME_LAYOUT.result_ref + len(equations)
             for _, rest, equation, result, a_ref, _, b_ref in candidates:
+                if trace.nodes >= SEARCH_NODES:
+                    return None  # not every branch tried: the pool is not known to be dead
                 trace.nodes += 1
                 found = yield from explore(
                     [*equations, (equation, a_ref, b_ref)], [*rest, (result, slot_ref)], probs, age + 1
