@@ -3,8 +3,8 @@
 Six numbers (on the show: a choice of 0-4 from 25, 50, 75, 100, the rest from two each of
 1-10) and a target (101-999). Any subset of the numbers, each used at most once, is combined
 with + - * / into the target, every intermediate result a positive whole number (here at most
-99,999, a bound that changed the best answer of none of 1,000 show draws: docs/countdown-game.md); when no
-combination reaches it, the closest value any combination reaches wins. An answer is its
+99,999, a bound that changes no benchmark draw's best answer: docs/countdown-game.md); when
+no combination reaches it, the closest value any combination reaches wins. An answer is its
 equations, comma-separated (`75*6=450,450+2=452`), or a number alone when that number is
 already the best there is.
 """
@@ -217,7 +217,7 @@ def answer_value(problem: Problem, answer: str) -> int | None:
 class GameDataOptions:
     pool: int = field(
         default=20000,
-        metadata={"help": "Show draws and their canonical answers made up front (about 25 ms of a core each)."},
+        metadata={"help": "Show draws made up front, each with its canonical answer from the exhaustive solver."},
     )
 
     def __post_init__(self) -> None:
