@@ -132,8 +132,8 @@ class GameAnswer:
 
 def best_answer(numbers: Sequence[int], target: int, bound: int = MAX_VALUE) -> GameAnswer:
     """The canonical answer: the value closest to the target (the target itself when it can be
-    made; the smaller of two as close), made with the fewest numbers, from the first such subset
-    in order of size and then of bitmask, by `recipe`'s choice at every step."""
+    made), made with the fewest numbers, from the first such subset in order of size and then of
+    bitmask (within it the smaller of two values as close), by `recipe`'s choice at every step."""
     made = values_by_subset(numbers, bound, stop=target)
     best = None  # (distance, numbers used, subset, value)
     for subset in sorted(range(1, len(made)), key=int.bit_count):
