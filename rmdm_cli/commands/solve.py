@@ -220,12 +220,12 @@ def run_solve(
                 lines = []
                 for (line_no, puzzle), answer in zip(batch, answers):
                     failure = None if answer.solved else diagnose(task, puzzle, answer)
+                    record = answer_record(task, line_no, puzzle, answer, failure, settings)
                     if failure:
                         unsolved += 1
                         console.print(f"line {line_no}: not solved: {failure.message}", highlight=False)
-                    elif remark := task.remark(puzzle, answer.answer):
-                        console.print(f"line {line_no}: {remark}", highlight=False)
-                    record = answer_record(task, line_no, puzzle, answer, failure, settings)
+                    elif "remark" in record:
+                        console.print(f"line {line_no}: {record['remark']}", highlight=False)
                     lines.append(json.dumps(record) if output_format == "jsonl" else record["answer"] or "")
                 with interrupts_held():  # a batch is written and counted whole, or not at all
                     progress.write_stdout("".join(line + "\n" for line in lines))
