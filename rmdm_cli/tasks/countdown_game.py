@@ -199,8 +199,8 @@ def show_draw(rng: random.Random) -> tuple[list[int], int]:
 
 # Six number slots, results of up to 5 digits, and an answer slot: any subset may make the answer.
 GAME_LAYOUT = Layout(numbers=GAME_NUMBERS, value_width=len(str(MAX_VALUE)), answer_slot=True)
-# Commitments the model-guided search tries before the exhaustive solver settles the game (the
-# cap that gave the most games a second: docs/countdown-game.md).
+# Commitments the model-guided search tries before the exhaustive solver settles the game
+# (docs/countdown-game.md says how it was chosen).
 SEARCH_NODES = 200
 
 
