@@ -108,7 +108,7 @@ def main() -> None:
     if not args.skip_search:
         from search_speed import compare
 
-        compare([ROOT / "data/sudoku/top95.txt", ROOT / "data/sudoku/hardest.txt"], None, None, None, None)
+        compare([ROOT / "data/sudoku/top95.txt", ROOT / "data/sudoku/hardest.txt"])
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 SEARCH_BUDGET = 4000  # forward passes a searched puzzle may spend (docs/inference.md: well above what the sets need)
-# The search asks the model once, where the rules first stall: those first predictions order the
-# later choices about as well as fresh ones, at a fraction of the passes (docs/inference.md).
+# The search asks the model once, about where the rules first stall (Sudoku's once its rules have
+# made a few guesses): those first predictions order the later choices about as well as fresh
+# ones, at a fraction of the passes (docs/inference.md).
 SEARCH_STEPS = 1
 
 

@@ -11,6 +11,7 @@ from rmdm_cli.cli import app
 from rmdm_cli.search import Trace, search_batch
 from rmdm_cli.settings import SearchSettings
 from rmdm_cli.tasks import get_task
+from rmdm_cli.tasks.sudoku import rule_guesses
 
 runner = CliRunner()
 HARD = benchmark_lines("top95.txt", 3)
@@ -32,8 +33,9 @@ def test_the_model_orders_the_choices():
     solution = task.exact_answer(puzzle)
     told = np.zeros((81, 10), dtype=np.float32)  # a model that knows the answer
     told[np.arange(81), [int(ch) for ch in solution]] = 1
+    task.search_patience = 0  # the model asked from the first stall on
     trace = Trace()
-    search = task.search(puzzle, trace, 81)  # the model asked before every commitment
+    search = task.search(puzzle, trace, 81)  # ... and again before every commitment
     state = next(search)
     try:
         while True:
@@ -41,6 +43,25 @@ def test_the_model_orders_the_choices():
     except StopIteration as stop:
         assert "".join(map(str, stop.value)) == solution
     assert trace.backtracks == 0 and state is not None  # never a wrong turn
+
+
+def test_the_model_is_asked_only_once_the_rules_have_guessed_enough():
+    task = get_task("sudoku")
+    hard = task.parse(HARD[0])
+    assert rule_guesses(hard) > task.search_patience
+    eager = get_task("sudoku")
+    eager.search_patience = 0
+    stalled = next(eager.search(hard, Trace(), 1))  # where the rules first stall
+    trace = Trace()
+    shown = next(task.search(hard, trace, 1))
+    assert trace.nodes >= task.search_patience and shown == stalled  # shown the first stall, not where it is
+    easy = next(
+        puzzle for line in benchmark_lines("17clue-1000.txt", 50)
+        if 0 < rule_guesses(puzzle := task.parse(line)) <= task.search_patience
+    )  # fmt: skip
+    trace = Trace()
+    assert next(task.search(easy, trace, 1), None) is None  # solved without a word from the model
+    assert trace.nodes == rule_guesses(easy)
 
 
 def test_exhausted_search_reports_no_solution_and_the_budget_bounds_a_search(tiny_weights, tiny_countdown_weights):

@@ -5,6 +5,7 @@ Token ids: 0 is the mask (a blank), 1-9 are the digits, so a puzzle encodes as i
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ UNITS = [
 ]  # 27 units of 9 cells
 CELL_UNITS = [[ROW[cell], 9 + COL[cell], 18 + BOX[cell]] for cell in range(81)]  # each cell's 3 units, indexing UNITS
 PEERS = [sorted({other for unit in CELL_UNITS[cell] for other in UNITS[unit]} - {cell}) for cell in range(81)]
+UNIT_BITS = [sum(1 << unit for unit in units) for units in CELL_UNITS]  # each cell's 3 units as bits
+EVERY_UNIT = (1 << 27) - 1
 ALL_DIGITS = 0b1111111110  # bit d set for digit d in 1..9
 POPCOUNT = [bin(m).count("1") for m in range(1 << 10)]
 DIGITS_OF = [[d for d in range(1, 10) if m >> d & 1] for m in range(1 << 10)]  # a bitmask's digits
@@ -166,64 +169,89 @@ def candidates_of(grid: Sequence[int]) -> list[int] | None:
     ]
 
 
-def settle(candidates: list[int], placed: list[bool]) -> bool:
+def settle(candidates: list[int], placed: list[bool], dirty: int = EVERY_UNIT, queue: list[int] | None = None) -> bool:
     """Propagate in place to a fixpoint: a cell with one candidate takes it out of its peers
     (naked single), a digit with one place left in a unit takes that place (hidden single).
-    `placed` marks the cells whose digit is already out of their peers. False on a
-    contradiction: a cell without candidates, a digit without a place in a unit."""
+    `placed` marks the cells whose digit is already out of their peers; `dirty` (bit u for
+    UNITS[u]) the units changed since they were last at a fixpoint, the only ones looked at for
+    hidden singles; `queue` the cells with one candidate not yet placed (default: found here).
+    False on a contradiction: a cell without candidates, a digit without a place in a unit."""
+    popcount, peers, units, units_of = POPCOUNT, PEERS, UNITS, UNIT_BITS  # locals: the search's hottest loop
+    if queue is None:
+        queue = [cell for cell in range(81) if not placed[cell] and popcount[candidates[cell]] == 1]
     while True:
-        queue = [cell for cell in range(81) if not placed[cell] and POPCOUNT[candidates[cell]] == 1]
         while queue:
             cell = queue.pop()
             if placed[cell]:
                 continue
             placed[cell] = True
             bit = candidates[cell]
-            for peer in PEERS[cell]:
+            for peer in peers[cell]:
                 mask = candidates[peer]
                 if mask & bit:
                     mask &= ~bit
                     if not mask:
                         return False
                     candidates[peer] = mask
-                    if POPCOUNT[mask] == 1:
+                    dirty |= units_of[peer]
+                    if popcount[mask] == 1:
                         queue.append(peer)
-        changed = False
-        for unit in UNITS:
+        if not dirty:
+            return True
+        while dirty:
+            lowest = dirty & -dirty
+            dirty ^= lowest
+            unit = units[lowest.bit_length() - 1]
             once = twice = 0  # digits seen in at least one, at least two of the unit's cells
             for cell in unit:
-                twice |= once & candidates[cell]
-                once |= candidates[cell]
+                mask = candidates[cell]
+                twice |= once & mask
+                once |= mask
             if once != ALL_DIGITS:
                 return False
             if singles := once & ~twice:
                 for cell in unit:
                     mask = candidates[cell] & singles
+                    if popcount[mask] > 1:  # two digits with this cell as their only place
+                        return False
                     if mask and mask != candidates[cell]:
-                        if POPCOUNT[mask] > 1:  # two digits with this cell as their only place
-                            return False
                         candidates[cell] = mask
-                        changed = True
-        if not changed:
+                        dirty |= units_of[cell]  # its other digits gone: its units may have new singles
+                        queue.append(cell)
+        if not queue:
             return True
 
 
-def rule_guesses(puzzle: Grid) -> int:
-    """How hard a puzzle is for the rules: the guesses the search makes on predictions that know
-    nothing (naked and hidden singles to a fixpoint, then the first cell with the fewest
-    candidates, its digits in increasing order) until it reaches the solution; 0: the rules
-    alone solve it."""
-    import numpy as np
+def branch_choice(candidates: list[int], probs: list[list[float]] | None) -> tuple[int, list[int]]:
+    """The cell to branch on and its digits in the order to try: a cell with the fewest
+    candidates; without predictions the first such cell, its digits in increasing order; with
+    them the one whose most likely candidate the model is surest of, in the model's order."""
+    fewest = min(POPCOUNT[mask] for mask in candidates if POPCOUNT[mask] > 1)
+    if probs is None:
+        cell = next(cell for cell, mask in enumerate(candidates) if POPCOUNT[mask] == fewest)
+        return cell, DIGITS_OF[candidates[cell]]
+    best, best_share, best_digits = -1, -1.0, []
+    for cell, mask in enumerate(candidates):
+        if POPCOUNT[mask] == fewest:
+            digits = DIGITS_OF[mask]
+            weights = [probs[cell][digit] for digit in digits]
+            share = max(weights) / max(sum(weights), 1e-12)
+            if share > best_share:
+                order = sorted(range(len(digits)), key=lambda i: -weights[i])
+                best, best_share, best_digits = cell, share, [digits[i] for i in order]
+    return best, best_digits
 
+
+def rule_guesses(puzzle: Grid) -> int:
+    """How hard a puzzle is for the rules: the guesses the search makes without the model
+    (naked and hidden singles to a fixpoint, then the first cell with the fewest candidates,
+    its digits in increasing order) until it reaches the solution; 0: the rules alone solve it."""
     from rmdm_cli.search import Trace
 
+    rules = Sudoku()
+    rules.search_patience = math.inf  # never asks the model
     trace = Trace()
-    search = Sudoku().search(puzzle, trace, steps=1)  # asks for predictions once, where the rules stall
-    try:
-        next(search)
-        search.send(np.ones((81, 10), dtype=np.float32))  # every digit alike
-    except StopIteration:
-        pass
+    next(rules.search(puzzle, trace, steps=1), None)  # runs to its end: it never stops to ask
     return trace.nodes
 
 
@@ -396,6 +424,7 @@ class Sudoku(Task):
     # The search calls the model at depth 2: as fast as a classical solver on top95 with fewer
     # nodes than the rules alone (docs/inference.md); the weights are trained at every depth.
     stored_defaults = {"threshold": 0.9999, "adaptive_depth": True, "search_depth": 2}
+    search_patience = 15  # rule guesses the search makes before it asks the model (docs/inference.md)
     DataOptions = SudokuDataOptions
     GenerateOptions = SudokuGenerateOptions
     # Light masks let small cells leave the loss plateau within their budget (benchmarks/study_plateau.py).
@@ -467,40 +496,44 @@ class Sudoku(Task):
 
     def search(self, puzzle: Grid, trace, steps: int):
         """Depth-first over candidate bitmasks: propagate naked and hidden singles, then branch
-        on a cell with the fewest candidates, among those the one whose most likely candidate
-        the model is surest of, trying its candidates in the model's order. The model is asked
-        only where the rules stall, and again once another 1/steps of the blanks is filled
+        on a cell with the fewest candidates. The rules alone choose (the first such cell, its
+        digits in increasing order) until they have made `search_patience` guesses; from then on
+        the model's predictions for the state where the rules first stalled do: among those
+        cells the one whose most likely candidate the model is surest of, its candidates in the
+        model's order. The model is asked again once another 1/steps of the blanks is filled
         (by commitments and what the rules then force)."""
         commit_every = max(1, -(-puzzle.count(0) // steps))
+        stalled = None  # (tokens, blanks) where the rules first stalled: what the model is first shown
+        first = None  # the model's predictions for it, once asked
 
         def tokens(candidates: list[int]) -> list[int]:
             return [mask.bit_length() - 1 if POPCOUNT[mask] == 1 else 0 for mask in candidates]
 
-        def explore(candidates: list[int], placed: list[bool], probs=None, asked_open: int = 81):
-            # asked_open: the blanks left when the model was last asked
-            if not settle(candidates, placed):
+        def explore(candidates: list[int], placed: list[bool], probs=None, asked_open: int = 81, guess=None):
+            # asked_open: the blanks left when the model was last asked; guess: the cell just
+            # narrowed to one digit (None at the start), the one change since the last fixpoint
+            nonlocal stalled, first
+            changed = (EVERY_UNIT, None) if guess is None else (UNIT_BITS[guess], [guess])
+            if not settle(candidates, placed, *changed):
                 return None
             if all(placed):  # every cell down to one digit, each out of its peers: solved
                 return tokens(candidates)
             still_open = placed.count(False)
-            if probs is None or asked_open - still_open >= commit_every:
+            stalled = stalled or (tokens(candidates), still_open)
+            if probs is None and trace.nodes >= self.search_patience:
+                if first is None:
+                    trace.tokens = stalled[0]
+                    first = (yield trace.tokens).tolist()  # lists index faster
+                probs, asked_open = first, stalled[1]
+            elif probs is not None and asked_open - still_open >= commit_every:
                 trace.tokens = tokens(candidates)
-                probs, asked_open = (yield trace.tokens).tolist(), still_open  # lists index faster
-            fewest = min(POPCOUNT[mask] for mask in candidates if POPCOUNT[mask] > 1)
-            best, best_share, best_digits = -1, -1.0, []
-            for cell, mask in enumerate(candidates):
-                if POPCOUNT[mask] == fewest:
-                    digits = DIGITS_OF[mask]
-                    weights = [probs[cell][digit] for digit in digits]
-                    share = max(weights) / max(sum(weights), 1e-12)
-                    if share > best_share:
-                        order = sorted(range(len(digits)), key=lambda i: -weights[i])
-                        best, best_share, best_digits = cell, share, [digits[i] for i in order]
+                probs, asked_open = (yield trace.tokens).tolist(), still_open
+            best, best_digits = branch_choice(candidates, probs)
             for digit in best_digits:
                 trace.nodes += 1
                 branch = list(candidates)
                 branch[best] = 1 << digit
-                solution = yield from explore(branch, list(placed), probs, asked_open)
+                solution = yield from explore(branch, list(placed), probs, asked_open, best)
                 if solution is not None:
                     return solution
                 trace.backtracks += 1
