@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--limit", type=int)
     parser.add_argument("--depths", help="comma-separated depths of the model's calls (default: the weights')")
-    parser.add_argument("--patience", help="comma-separated rule guesses before the model is asked (default: the task's)")
+    parser.add_argument("--patience", help="comma-separated rule guesses before the model is asked (default: task)")
     parser.add_argument("--steps", type=int, help="the search's steps (default: the weights')")
     parser.add_argument("--repeat", type=int, help="passes over each set (default: about 200 puzzles' worth)")
     parser.add_argument("--threads", type=int, default=1)
