@@ -5,9 +5,9 @@ the verified search beside the classical solver on top95 and hardest.
 
     python benchmarks/cpu_use.py [--threads 1] [--compile-blocks] [--skip-search]
 
-FLOPs count the matmuls (2 per multiply-add): per token and block 24 d^2 (qkv, projection, MLP)
-plus 4 T d (attention scores and values), per token and supervised iteration 2 d V (the head);
-a backward pass costs twice its forward.
+FLOPs count the matmuls (ModelConfig.forward_flops): per token and block 24 d^2 (qkv,
+projection, MLP) plus 4 T d (attention scores and values), per token and supervised iteration
+2 d V (the head); a backward pass costs twice its forward.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from pathlib import Path
 import torch
 
 from rmdm_cli.checkpoint import load_weights
-from rmdm_cli.config import ModelConfig
 from rmdm_cli.model import RecursiveDenoiser
 from rmdm_cli.tasks import get_task
 from rmdm_cli.train import LossOfShare, TrainConfig, new_optimizer, optimizer_step, training_example
@@ -41,14 +40,6 @@ def matmul_peak(repeats: int = 50) -> float:
     return 2 * 1024**3 / min(times) / 1e9
 
 
-def forward_flops(config: ModelConfig, iterations: int, supervised: int) -> float:
-    """Matmul FLOPs of one example's forward pass over `iterations` applications of the stack,
-    with the head on `supervised` of them."""
-    d, tokens = config.width, config.seq_len
-    block = 2 * d * d * (3 + 1 + 2 * config.mlp_ratio) + 4 * tokens * d
-    return tokens * (iterations * config.n_layers * block + supervised * 2 * d * config.vocab_size)
-
-
 def training_speed(steps: int, compile_blocks: bool) -> tuple[float, float]:
     """(examples/s, GFLOP/s) of the shipped shape: width 128, 2 blocks, depth 4, loss on all 4
     iterations, batch 128; with `compile_blocks` each block through torch.compile (inductor)."""
@@ -68,7 +59,7 @@ def training_speed(steps: int, compile_blocks: bool) -> tuple[float, float]:
     for example in examples[3:]:
         optimizer_step(step_loss, optimizer, config, example, 1e-4)
     rate = steps * config.batch_size / (time.perf_counter() - started)
-    flops = 3 * forward_flops(model.config, config.depth, config.grad_iterations)
+    flops = 3 * model.config.forward_flops(config.depth, config.grad_iterations)
     return rate, rate * flops / 1e9
 
 
@@ -86,7 +77,7 @@ def inference_speed(repeats: int) -> tuple[float, float]:
         for _ in range(repeats):
             model(tokens, depth)
     rate = repeats * len(lines) / (time.perf_counter() - started)
-    return rate, rate * forward_flops(model.config, depth, 1) / 1e9
+    return rate, rate * model.config.forward_flops(depth) / 1e9
 
 
 def main() -> None:

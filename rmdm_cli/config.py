@@ -42,6 +42,15 @@ class ModelConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def forward_flops(self, iterations: int, supervised: int = 1) -> float:
+        """Matmul FLOPs (2 per multiply-add) of one example's forward pass over `iterations`
+        applications of the block stack, with the head on `supervised` of them: per token and
+        block 24 d^2 (qkv, projection, MLP at ratio 4) plus 4 T d (attention scores and values),
+        per token and supervised iteration 2 d V (the head). A backward pass costs twice this."""
+        d, tokens = self.width, self.seq_len
+        block = 2 * d * d * (3 + 1 + 2 * self.mlp_ratio) + 4 * tokens * d
+        return tokens * (iterations * self.n_layers * block + supervised * 2 * d * self.vocab_size)
+
 
 def option(default, help: str, **limits):
     """A TrainConfig field that `rmdm train` offers as an option: `help` its text, `limits` its

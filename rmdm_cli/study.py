@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent  # the repository: study_eval_sets' files are relative to it
 
 EVAL_SEED = 2  # generator seed of the held-out evaluation set (training never draws from it)
 LEVELS = (25, 50, 75, 90)  # solved % levels at which claim 2 compares forward passes
@@ -80,20 +83,37 @@ def train_cells(
         say(f"wrote {out} ({metadata['parameters']:,} parameters, {metadata['train_seconds'] / 60:.1f} min)")
 
 
+def eval_sets(task, count: int) -> dict[str, list]:
+    """The task's held-out sets, `count` puzzles each: generated with EVAL_SEED, or the first
+    `count` of a file of the project's evaluation data."""
+    from rich.console import Console
+
+    from rmdm_cli.inputs import read_puzzle_file
+
+    sets = {}
+    for name, recipe in task.study_eval_sets.items():
+        if "file" in recipe:
+            sets[name] = read_puzzle_file(task, ROOT / recipe["file"], count, Console(stderr=True))
+        else:
+            options = task.GenerateOptions(**recipe)
+            sets[name] = [task.parse(text) for text in task.generate(count, EVAL_SEED, options)]
+    return sets
+
+
 def measure_cells(directory: Path, task_name: str, count: int, say: Callable[[str], None]) -> list[dict]:
-    """One row per (cell, inference depth, steps): solved % on the held-out set."""
+    """One row per (cell, held-out set, inference depth, steps): solved % and forward passes."""
     from rmdm_cli.checkpoint import load_weights
     from rmdm_cli.settings import SamplerSettings
     from rmdm_cli.solving import measure
     from rmdm_cli.tasks import get_task
 
+    paths = sorted(directory.glob(f"{task_name}-w*-L*-s*.safetensors"))
+    if not paths:
+        return []
     task = get_task(task_name)
-    options = task.GenerateOptions(**task.study_eval_options)
-    puzzles = [task.parse(text) for text in task.generate(count, EVAL_SEED, options)]
-    full_steps = max(task.encode(puzzle).count(task.mask_token) for puzzle in puzzles)  # one token per step
-    steps_list = [full_steps // 8, full_steps // 4, full_steps // 2, full_steps]
+    sets = eval_sets(task, count)
     rows = []
-    for path in sorted(directory.glob(f"{task_name}-w*-L*-s*.safetensors")):
+    for path in paths:
         model, header = load_weights(path, task_name)
         training = header["training"]
         trained_depth = header["config"]["depth"]
@@ -105,51 +125,73 @@ def measure_cells(directory: Path, task_name: str, count: int, say: Callable[[st
             ),
             "base",
         )
-        if variant == "random-depth":  # the one model at every depth up to L, against the specialists
-            settings = [(depth, full_steps) for depth in (1, 2, 4, 8, 16) if depth <= trained_depth]
-        else:  # every step count at the trained depth; extrapolation (2L, 4L) at full steps only
-            settings = [(trained_depth, steps) for steps in steps_list] + [
-                (factor * trained_depth, full_steps) for factor in (2, 4)
-            ]
-        for depth, steps in settings:
-            # puzzles/s is left out: it depends on the machine and its load, so every rerun would rewrite every row
-            measured = measure(model, task, puzzles, SamplerSettings(depth, steps))
-            rows.append(
-                {
-                    "cell": path.stem,
-                    "variant": variant,
-                    "width": header["config"]["width"],
-                    "trained_depth": trained_depth,
-                    "seed": training["train_config"]["seed"],
-                    "parameters": training["parameters"],
-                    "examples": training["examples"],
-                    "train_cpu_minutes": round(training["train_seconds"] * training["threads"] / 60, 1),
-                    "depth": depth,
-                    "steps": steps,
-                    "solved_pct": measured["solved_pct"],
-                    "mean_forward_passes": measured["mean_forward_passes"],
-                }
-            )
+        # every iteration supervised; a backward pass costs twice the forward
+        train_flops = 3 * model.config.forward_flops(trained_depth, trained_depth) * training["examples"]
+        for set_name, puzzles in sets.items():
+            full_steps = max(task.encode(puzzle).count(task.mask_token) for puzzle in puzzles)  # a token a step
+            steps_list = [full_steps // 8, full_steps // 4, full_steps // 2, full_steps]
+            if variant == "random-depth":  # the one model at every depth up to L, against the specialists
+                settings = [(depth, full_steps) for depth in (1, 2, 4, 8, 16) if depth <= trained_depth]
+            else:  # every step count at the trained depth; extrapolation (2L, 4L) at full steps only
+                settings = [(trained_depth, steps) for steps in steps_list] + [
+                    (factor * trained_depth, full_steps) for factor in (2, 4)
+                ]
+            for depth, steps in settings:
+                # puzzles/s is left out: it depends on the machine and its load, so every rerun would rewrite every row
+                measured = measure(model, task, puzzles, SamplerSettings(depth, steps))
+                rows.append(
+                    {
+                        "cell": path.stem,
+                        "set": set_name,
+                        "variant": variant,
+                        "width": header["config"]["width"],
+                        "trained_depth": trained_depth,
+                        "seed": training["train_config"]["seed"],
+                        "parameters": training["parameters"],
+                        "examples": training["examples"],
+                        "train_flops": train_flops,
+                        "train_cpu_minutes": round(training["train_seconds"] * training["threads"] / 60, 1),
+                        "depth": depth,
+                        "steps": steps,
+                        "puzzles": len(puzzles),
+                        "solved_pct": measured["solved_pct"],
+                        "mean_forward_passes": measured["mean_forward_passes"],
+                    }
+                )
         say(f"measured {path.stem}")
     return rows
 
 
+def wilson(solved: float, count: int, z: float = 1.96) -> tuple[float, float]:
+    """95% interval (Wilson score) of a solved share, in %, from `solved` of `count` puzzles."""
+    if not count:
+        return 0.0, 100.0
+    share = solved / count
+    centre = (share + z * z / (2 * count)) / (1 + z * z / count)
+    half = z * math.sqrt(share * (1 - share) / count + z * z / (4 * count * count)) / (1 + z * z / count)
+    return 100 * max(0.0, centre - half), 100 * min(1.0, centre + half)
+
+
 def mean_by(rows: list[dict], keys: tuple[str, ...]) -> dict[tuple, dict]:
-    """Average solved % over seeds; keep the seeds' range for the spread."""
+    """Average solved % over seeds; keep the seeds' range for the spread and a 95% interval
+    over the puzzles of every seed together."""
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
         groups.setdefault(tuple(row[key] for key in keys), []).append(row)
-    return {
-        key: {
+    merged = {}
+    for key, members in groups.items():
+        puzzles = sum(m.get("puzzles", 0) for m in members)
+        solved = sum(m["solved_pct"] * m.get("puzzles", 0) / 100 for m in members)
+        merged[key] = {
             **members[0],
             "solved_pct": sum(m["solved_pct"] for m in members) / len(members),
             "train_cpu_minutes": round(sum(m["train_cpu_minutes"] for m in members) / len(members), 1),
             "low": min(m["solved_pct"] for m in members),
             "high": max(m["solved_pct"] for m in members),
             "seeds": len(members),
+            "interval": wilson(solved, puzzles) if puzzles else None,
         }
-        for key, members in groups.items()
-    }
+    return merged
 
 
 def matching_parameters(curve: list[tuple[int, float]], solved: float) -> float | None:
@@ -223,8 +265,9 @@ class Summary:
     widest: int  # the widest width trained at several depths: the one whose depth families claim 2 compares
     family: dict[tuple[int, int], dict]  # (L, steps) -> row of the widest cells at the trained depth
 
-    def parameter_curve(self, depth: int) -> list[tuple[int, float]]:  # (parameters, solved %)
-        return sorted((cell["parameters"], cell["solved_pct"]) for (_, L), cell in self.cells.items() if L == depth)
+    def parameter_curve(self, depth: int, cost: str = "parameters") -> list[tuple[int, float]]:
+        """(cost, solved %) of the cells trained at `depth`, by `cost`: parameters or train_flops."""
+        return sorted((cell[cost], cell["solved_pct"]) for (_, L), cell in self.cells.items() if L == depth)
 
     def passes_curve(self, depth: int) -> list[tuple[float, float]]:  # (forward passes, solved %)
         return sorted(
@@ -273,8 +316,10 @@ def grid_section(task_name: str, rows: list[dict], summary) -> list[str]:
         "",
         f"Every cell saw {examples} training examples. Solved % on the "
         f"held-out set at steps = {full_steps}, run at the trained depth "
-        "(mean over seeds; range in brackets when there are several), with parameters and training CPU-minutes "
-        "(mean over seeds; wall time × threads: inflated for cells trained while other jobs shared the cores).",
+        "(mean over seeds; range in brackets when there are several; then the 95% interval over the puzzles of "
+        "every seed together), with parameters, training compute (matmul FLOPs: 3 × a forward pass × examples) "
+        "and training CPU-minutes (mean over seeds; wall time × threads: inflated for cells trained while other "
+        "jobs shared the cores).",
         "",
     ]
     lines += ["| width | " + " | ".join(f"L = {d}" for d in depths) + " |", "|---" * (len(depths) + 1) + "|"]
@@ -286,8 +331,11 @@ def grid_section(task_name: str, rows: list[dict], summary) -> list[str]:
                 entries.append("–")
                 continue
             spread = f" [{cell['low']:.1f}–{cell['high']:.1f}]" if cell["seeds"] > 1 else ""
+            if cell.get("interval"):
+                spread += " ({:.0f}–{:.0f})".format(*cell["interval"])
             entries.append(
-                f"{cell['solved_pct']:.1f}%{spread} · {cell['parameters']:,} p · {cell['train_cpu_minutes']} min"
+                f"{cell['solved_pct']:.1f}%{spread} · {cell['parameters']:,} p · "
+                f"{cell['train_flops'] / 1e12:,.0f} TFLOP · {cell['train_cpu_minutes']} min"
             )
         lines.append(f"| {width} | " + " | ".join(entries) + " |")
     return lines
@@ -305,11 +353,12 @@ def claim_1_section(summary) -> list[str]:
         "",
         (
             "| L | width | recursive solved % | L = 1 parameters to match / recursive "
-            "parameters (at the seeds' range) | verdict (the paper: about L×) |"
+            "parameters (at the seeds' range) | verdict (the paper: about L×) "
+            "| L = 1 training compute to match / recursive training compute |"
         ),
-        "|---|---|---|---|---|",
+        "|---|---|---|---|---|---|",
     ]
-    curve = summary.parameter_curve(1)
+    curve, compute_curve = summary.parameter_curve(1), summary.parameter_curve(1, "train_flops")
     for depth in depths:
         if depth == 1:
             continue
@@ -318,14 +367,15 @@ def claim_1_section(summary) -> list[str]:
             if cell is None:
                 continue
             if cell["solved_pct"] == 0:
-                ratio, verdict = "– (solves nothing)", "undecided"
+                ratio, verdict, compute = "– (solves nothing)", "undecided", "–"
             else:  # with seeds that differ, also the ratios at the seeds' lowest and highest solved %
                 ratio = parameter_ratio(curve, cell["solved_pct"], cell["parameters"])
                 ends = [parameter_ratio(curve, cell[end], cell["parameters"]) for end in ("low", "high")]
                 if ends[0] != ends[1]:
                     ratio += f" [{ends[0]} to {ends[1]}]"
                 verdict = claim_1_verdict(curve, cell["solved_pct"], cell["parameters"], depth)
-            lines.append(f"| {depth} | {width} | {cell['solved_pct']:.1f} | {ratio} | {verdict} |")
+                compute = parameter_ratio(compute_curve, cell["solved_pct"], cell["train_flops"])
+            lines.append(f"| {depth} | {width} | {cell['solved_pct']:.1f} | {ratio} | {verdict} | {compute} |")
     return lines
 
 
@@ -447,7 +497,7 @@ def write_figures(task_name: str, rows: list[dict], docs: Path) -> list[str]:
     )
     right.legend()
     figure.tight_layout()
-    name = f"study-{task_name}.png"
+    name = "study-" + re.sub(r"[^a-z0-9]+", "-", task_name.lower()).strip("-") + ".png"
     figure.savefig(docs / name, dpi=90)
     plt.close(figure)
     return ["", f"![{task_name}]({name})"]
@@ -465,7 +515,7 @@ def settings_text(settings: dict[str, dict]) -> str:
         }
 
     return "; ".join(
-        f"{task}: " + ", ".join(f"{name.replace('_', ' ')} {v}" for name, v in flat(fields).items())
+        f"{task}: " + (", ".join(f"{name.replace('_', ' ')} {v}" for name, v in flat(fields).items()) or "none")
         for task, fields in settings.items()
     )
 
@@ -475,7 +525,17 @@ def write_report(measurements: dict[str, list[dict]], docs: Path, command: str, 
 
     docs.mkdir(parents=True, exist_ok=True)
     recipes = {name: get_task_class(name).study_recipe for name in measurements}
-    eval_sets = {name: get_task_class(name).study_eval_options for name in measurements}
+    sets = {name: get_task_class(name).study_eval_sets for name in measurements}
+    sets_text = "; ".join(
+        f"{task}: "
+        + ", ".join(
+            f"{name} ({recipe['file']}, the first {eval_count})"
+            if "file" in recipe
+            else f"{name} (generated, seed {EVAL_SEED})"
+            for name, recipe in task_sets.items()
+        )
+        for task, task_sets in sets.items()
+    )
     lines = [
         "# Study: recursion depth versus parameters versus denoising steps",
         "",
@@ -483,13 +543,14 @@ def write_report(measurements: dict[str, list[dict]], docs: Path, command: str, 
         "",
         "Every cell: 2 distinct blocks recursed L times, loss on every iteration, the "
         f"task's data recipe with the study's changes ({settings_text(recipes)}), the "
-        f"same number of training examples within a task; evaluated on {eval_count} held-out generated puzzles "
-        f"(generator seed {EVAL_SEED}; {settings_text(eval_sets)}). Forward "
-        "passes = block-stack applications per puzzle, as measured.",
+        f"same number of training examples within a task; evaluated on {eval_count} held-out puzzles of each "
+        f"set ({sets_text}). Forward passes = block-stack applications per puzzle, as measured.",
         "",
     ]
     for task_name, rows in measurements.items():
-        lines += report_task(task_name, rows) + write_figures(task_name, rows, docs) + [""]
+        for set_name in dict.fromkeys(row["set"] for row in rows):
+            title, subset = f"{task_name}, {set_name}", [row for row in rows if row["set"] == set_name]
+            lines += report_task(title, subset) + write_figures(title, subset, docs) + [""]
     path = docs / "study.md"
     path.write_text("\n".join(lines) + "\n")
     (docs / "study-measurements.jsonl").write_text(

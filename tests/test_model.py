@@ -4,6 +4,7 @@ import torch
 from conftest import numpy_copy, tiny_model
 
 from rmdm_cli.checkpoint import WeightsError, load_numpy_weights, load_weights, save_weights
+from rmdm_cli.config import ModelConfig
 from rmdm_cli.model import RecursiveDenoiser
 from rmdm_cli.numpy_model import parameter_shapes
 from rmdm_cli.tasks.sudoku import parse_grid
@@ -159,3 +160,15 @@ def test_the_numpy_copy_computes_the_same_logits(task, reinject):
     with torch.no_grad():
         assert torch.allclose(torch.from_numpy(first), model(tokens, 1), atol=1e-5)
         assert torch.allclose(torch.from_numpy(second_row_on), model(tokens[1:], 3), atol=1e-5)
+
+
+def test_forward_flops_counts_every_matmul_of_a_forward_pass():
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = ModelConfig(vocab_size=10, seq_len=81, width=32, heads=4, depth=3)
+    model = RecursiveDenoiser(config)
+    # the math kernel computes attention with matmuls the counter sees (the CPU's flash kernel it does not)
+    with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
+        model(torch.zeros(2, 81, dtype=torch.long), 3)
+    assert counter.get_total_flops() == 2 * config.forward_flops(3)

@@ -25,7 +25,8 @@ def test_study_trains_missing_cells_once_and_reports_every_claim(tmp_path, monke
     study.train_cells(cells, tmp_path / "weights", 2, 2, 1, said.append)
     assert said == []  # everything trained: a rerun has nothing to do
     rows = study.measure_cells(tmp_path / "weights", "sudoku", 2, lambda _: None)
-    assert len(rows) == 4 * (4 + 2)  # cells x (four step counts at L, then 2L and 4L)
+    assert len(rows) == 4 * 2 * (4 + 2)  # cells x sets (minimal, 17-clue) x (four step counts at L, then 2L and 4L)
+    assert {row["set"] for row in rows} == {"minimal", "17-clue"} and all(row["puzzles"] == 2 for row in rows)
     assert {row["depth"] for row in rows if row["trained_depth"] == 2} == {2, 4, 8}
     assert all(row["mean_forward_passes"] <= row["steps"] * row["depth"] for row in rows)
     assert (
@@ -33,8 +34,9 @@ def test_study_trains_missing_cells_once_and_reports_every_claim(tmp_path, monke
     )  # nothing timed: a rerun rewrites no row
     text = study.write_report({"sudoku": rows}, tmp_path / "docs", "rmdm study report", 2).read_text()
     assert "### Claim 1" in text and "### Claim 2" in text and "### Extrapolation" in text
-    assert "| 16 |" in text and "L = 2" in text
+    assert "| 16 |" in text and "L = 2" in text and "## sudoku, minimal" in text and "## sudoku, 17-clue" in text
     assert "Every cell saw 4 training examples" in text  # 2 steps of 2
+    assert (tmp_path / "docs" / "study-sudoku-17-clue.png").exists() or "need matplotlib" in text
 
 
 def test_variant_cells_answer_claims_3a_and_3c(tmp_path, monkeypatch):
@@ -98,6 +100,7 @@ def test_claims_show_the_seeds_range_and_a_verdict():
             "examples": 64,
             "solved_pct": solved,
             "parameters": width * width,
+            "train_flops": width * width * depth,
             "mean_forward_passes": 10.0 * depth,
             "train_cpu_minutes": 1.0,
         }
@@ -113,9 +116,10 @@ def test_claims_show_the_seeds_range_and_a_verdict():
     ]
     lines = study.report_task("sudoku", rows)
     # mean 25% lies halfway between 100 and 400 parameters in log space: 200, twice the cell's 100
-    assert "| 2 | 10 | 25.0 | 2.00× [– to 4.00×] | holds |" in lines
+    # at equal training compute (L x parameters here) L = 1 needs as much (25%) or half as much (50%)
+    assert "| 2 | 10 | 25.0 | 2.00× [– to 4.00×] | holds | 1.00× |" in lines
     assert (
-        "| 2 | 20 | 50.0 | 1.00× | does not hold: L = 1 matches it with no more parameters |" in lines
+        "| 2 | 20 | 50.0 | 1.00× | does not hold: L = 1 matches it with no more parameters | 0.50× |" in lines
     )  # seeds that agree: no range
     assert any(
         line.startswith("Claim 2 does not hold here") for line in lines

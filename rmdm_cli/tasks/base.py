@@ -51,10 +51,10 @@ class Task:
     GenerateOptions: type = NoOptions  # what its generator makes (`rmdm generate TASK` options)
     SolveOptions: type = NoOptions  # another way to give one puzzle (`rmdm solve TASK` options)
     # The scaling study (`rmdm study`): TrainConfig fields its cells change from the task's
-    # recipe, and the GenerateOptions of its held-out set (mid-difficulty, so that minutes-long
-    # trainings spread out instead of all scoring 0%).
+    # recipe, and its held-out sets by name: the GenerateOptions fields of a generated set, or
+    # {"file": path in the repository} (sets far from saturation, so that cells spread out).
     study_recipe: dict[str, Any] = {}
-    study_eval_options: dict[str, Any] = {}
+    study_eval_sets: dict[str, dict[str, Any]] = {}
 
     def records(self, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
         """Turn numbered input lines into numbered puzzle texts (e.g. pick a CSV column)."""

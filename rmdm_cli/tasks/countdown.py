@@ -623,9 +623,7 @@ class Countdown(Task):
     DataOptions = CountdownDataOptions
     GenerateOptions = CountdownGenerateOptions
     SolveOptions = CountdownSolveOptions
-    # Trained and judged on 3 numbers: 4-number problems are as hard as cd4 (docs/study.md).
-    study_recipe = {"data": {"numbers": 3}}
-    study_eval_options = {"numbers": 3}
+    study_eval_sets = {"3 numbers": {"numbers": 3}, "4 numbers": {"numbers": 4}}
 
     def puzzle_from_options(self, options: NumbersAndTarget, arguments: list[str]) -> list[str] | None:
         """`--numbers 25 50 75 100 --target 842`: the shell splits the numbers, so the values

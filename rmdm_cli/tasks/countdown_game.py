@@ -282,8 +282,7 @@ class CountdownGame(Countdown):
     DataOptions = GameDataOptions
     GenerateOptions = NoOptions
     SolveOptions = NumbersAndTarget
-    study_recipe: dict = {}
-    study_eval_options: dict = {}
+    study_eval_sets: dict = {}  # not in the scaling study
 
     def __init__(self, counts: tuple[int, int] = (1, GAME_NUMBERS)):
         self.counts = counts  # how many numbers a problem may have

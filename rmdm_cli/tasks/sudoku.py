@@ -427,9 +427,13 @@ class Sudoku(Task):
     search_patience = 15  # rule guesses the search makes before it asks the model (docs/inference.md)
     DataOptions = SudokuDataOptions
     GenerateOptions = SudokuGenerateOptions
-    # Light masks let small cells leave the loss plateau within their budget (benchmarks/study_plateau.py).
-    study_recipe = {"mask_min": 0.05, "mask_max": 0.5}
-    study_eval_options = {"clues": "45-55"}
+    # Today's recipe: minimal puzzles (unique targets), masks reaching every blank.
+    study_recipe = {
+        "mask_min": 0.05,
+        "mask_max": 1.0,
+        "data": {"pool_size": 1, "puzzle_pool": 2000, "puzzle_share": 1.0},
+    }
+    study_eval_sets = {"minimal": {"minimal": True}, "17-clue": {"file": "data/sudoku/17clue-1000.txt"}}
 
     def records(self, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
         """Plain 81-character lines; a grid written as 9 lines of 9 cells (spaces, `|` and rule
