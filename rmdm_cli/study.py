@@ -130,8 +130,10 @@ def measure_cells(directory: Path, task_name: str, count: int, say: Callable[[st
         for set_name, puzzles in sets.items():
             full_steps = max(task.encode(puzzle).count(task.mask_token) for puzzle in puzzles)  # a token a step
             steps_list = [full_steps // 8, full_steps // 4, full_steps // 2, full_steps]
-            if variant == "random-depth":  # the one model at every depth up to L, against the specialists
-                settings = [(depth, full_steps) for depth in (1, 2, 4, 8, 16) if depth <= trained_depth]
+            if variant == "random-depth":  # one model at every depth up to 2L and every step count: claim 2's map
+                settings = [
+                    (depth, steps) for depth in (1, 2, 4, 8, 16) if depth <= 2 * trained_depth for steps in steps_list
+                ]
             else:  # every step count at the trained depth; extrapolation (2L, 4L) at full steps only
                 settings = [(trained_depth, steps) for steps in steps_list] + [
                     (factor * trained_depth, full_steps) for factor in (2, 4)
@@ -301,7 +303,64 @@ def report_task(task_name: str, rows: list[dict]) -> list[str]:
     """The markdown section of one task."""
     summary = summarise(rows)
     lines = grid_section(task_name, rows, summary)
-    lines += claim_1_section(summary) + claim_2_section(summary) + extrapolation_section(rows, summary)
+    lines += claim_1_section(summary) + claim_2_section(summary) + map_section(rows)
+    return lines + extrapolation_section(rows, summary)
+
+
+def depth_map(rows: list[dict]) -> tuple[int, int, dict[tuple[int, int], dict]] | None:
+    """(width, L, {(depth, steps): seed-averaged row}) of the widest random-depth model: one
+    model run at every depth and step count; None without such cells."""
+    mixed = [row for row in rows if row["variant"] == "random-depth"]
+    if not mixed:
+        return None
+    width = max(row["width"] for row in mixed)
+    most = max(row["trained_depth"] for row in mixed if row["width"] == width)
+    chosen = [row for row in mixed if row["width"] == width and row["trained_depth"] == most]
+    return width, most, {key: row for key, row in mean_by(chosen, ("depth", "steps")).items()}
+
+
+def map_section(rows: list[dict]) -> list[str]:
+    """Claim 2 as a map: solved % over (depth, steps) at inference for one model, and per
+    solved % level the fewest model calls and the fewest block applications that reach it."""
+    found = depth_map(rows)
+    if found is None:
+        return []
+    width, most, cells = found
+    depths, steps = sorted({d for d, _ in cells}), sorted({s for _, s in cells})
+    lines = [
+        "",
+        f"### Claim 2 as a map: one model (width {width}, trained at random depths 1 to {most}) at each depth and "
+        "step count",
+        "",
+        "Solved % (block applications per puzzle, as measured). Model calls are the steps (the paper's forward "
+        "passes); block applications, steps × depth, are the compute.",
+        "",
+        "| depth | " + " | ".join(f"{count} steps" for count in steps) + " |",
+        "|---" * (len(steps) + 1) + "|",
+    ]
+    for depth in depths:
+        entries = [
+            "–" if (cell := cells.get((depth, count))) is None
+            else f"{cell['solved_pct']:.1f}% ({cell['mean_forward_passes']:g})"
+            for count in steps
+        ]  # fmt: skip
+        lines.append(f"| {depth} | " + " | ".join(entries) + " |")
+    lines += [
+        "",
+        "| solved % | fewest model calls (at depth) | fewest block applications (at depth, steps) |",
+        "|---|---|---|",
+    ]
+    for level in LEVELS:
+        reached = [(count, depth, cell) for (depth, count), cell in cells.items() if cell["solved_pct"] >= level]
+        if not reached:
+            lines.append(f"| {level}% | not reached | not reached |")
+            continue
+        calls = min(reached, key=lambda item: (item[0], item[2]["mean_forward_passes"]))
+        compute = min(reached, key=lambda item: (item[2]["mean_forward_passes"], item[0]))
+        lines.append(
+            f"| {level}% | {calls[0]} (depth {calls[1]}) "
+            f"| {compute[2]['mean_forward_passes']:g} (depth {compute[1]}, {compute[0]} steps) |"
+        )
     return lines
 
 
@@ -497,10 +556,43 @@ def write_figures(task_name: str, rows: list[dict], docs: Path) -> list[str]:
     )
     right.legend()
     figure.tight_layout()
-    name = "study-" + re.sub(r"[^a-z0-9]+", "-", task_name.lower()).strip("-") + ".png"
-    figure.savefig(docs / name, dpi=90)
+    stem = "study-" + re.sub(r"[^a-z0-9]+", "-", task_name.lower()).strip("-")
+    figure.savefig(docs / f"{stem}.png", dpi=90)
     plt.close(figure)
-    return ["", f"![{task_name}]({name})"]
+    links = ["", f"![{task_name}]({stem}.png)"]
+    if found := depth_map(rows):
+        links += ["", f"![{task_name}: claim 2's map]({map_figure(plt, task_name, found, docs / f'{stem}-map.png')})"]
+    return links
+
+
+def map_figure(plt, task_name: str, found: tuple[int, int, dict], path: Path) -> str:
+    """Claim 2's map as a heatmap: solved % over steps (model calls) and depth; returns the file name."""
+    width, most, cells = found
+    depths, steps = sorted({d for d, _ in cells}), sorted({s for _, s in cells})
+    solved = [[cells[(d, s)]["solved_pct"] if (d, s) in cells else float("nan") for s in steps] for d in depths]
+    figure, axes = plt.subplots(figsize=(1.4 * len(steps) + 2, 0.7 * len(depths) + 1.6))
+    image = axes.imshow(solved, cmap="viridis", vmin=0, vmax=100, origin="lower", aspect="auto")
+    for i, depth in enumerate(depths):
+        for j, count in enumerate(steps):
+            if (depth, count) in cells:
+                cell = cells[(depth, count)]
+                text = f"{cell['solved_pct']:.0f}%\n{cell['mean_forward_passes']:g} blocks"
+                shade = "black" if cell["solved_pct"] > 60 else "white"  # readable on the bright end of viridis
+                axes.text(j, i, text, ha="center", va="center", fontsize=8, color=shade)
+    axes.set(
+        xticks=range(len(steps)),
+        xticklabels=steps,
+        yticks=range(len(depths)),
+        yticklabels=depths,
+        xlabel="steps (model calls)",
+        ylabel="depth at inference",
+        title=f"{task_name}: width {width}, trained at depths 1-{most}",
+    )
+    figure.colorbar(image, label="solved %")
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
+    return path.name
 
 
 def settings_text(settings: dict[str, dict]) -> str:

@@ -81,7 +81,7 @@ def test_every_committed_checkpoint_loads_in_the_one_format():
     from rmdm_cli.tasks import get_task
 
     paths = sorted((ROOT / "weights").rglob("*.safetensors"))
-    assert len(paths) > 50
+    assert len(paths) >= 5  # the three shipped, the experiments and the study cells
     for path in paths:
         task = read_header(path)["task"]
         config, _, _ = read_checkpoint(path, task)

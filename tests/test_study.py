@@ -60,9 +60,15 @@ def test_variant_cells_answer_claims_3a_and_3c(tmp_path, monkeypatch):
     assert set(depths_run) == {1, 2}  # drawn per step
     rows = study.measure_cells(tmp_path / "weights", "sudoku", 2, lambda _: None)
     assert {row["variant"] for row in rows} == {"base", "no-reinject", "random-depth"}
-    assert {row["depth"] for row in rows if row["variant"] == "random-depth"} == {1, 2}
+    mixed = [row for row in rows if row["variant"] == "random-depth" and row["set"] == "minimal"]
+    assert {(row["depth"], row["steps"]) for row in mixed} == {
+        (depth, row["steps"]) for depth in (1, 2, 4) for row in mixed
+    }  # up to 2L, at every step count: claim 2's map
+    assert len({row["steps"] for row in mixed}) == 4
     text = study.write_report({"sudoku": rows}, tmp_path / "docs", "rmdm study report", 2).read_text()
     assert "### Claim 3a" in text and "| 8 | 2 |" in text and "### Claim 3c" in text
+    assert "### Claim 2 as a map: one model (width 8, trained at random depths 1 to 2)" in text
+    assert "| 4 | " in text.split("### Claim 2 as a map")[1]  # run deeper than trained
     # Variants stay out of the main grid and claims 1 and 2.
     assert {row["cell"] for row in study.summarise(rows).cells.values()} == {"sudoku-w8-L1-s0", "sudoku-w8-L2-s0"}
 
