@@ -15,6 +15,7 @@ from rmdm_cli.tasks.sudoku import (
     parse_grid,
     random_grid,
     solve_exact,
+    training_puzzles,
 )
 
 EASY = "003020600900305001001806400008102900700000008006708200002609500800203009005010300"
@@ -125,6 +126,10 @@ def test_training_batch_mixes_in_minimal_puzzles_with_only_their_blanks_maskable
             if puzzle[cell]
         )  # minimal
     assert "25% of every batch from 3 generated minimal puzzles" in data.recipe
+    again = task.training_data(task.DataOptions(pool_size=4, puzzle_pool=3, puzzle_share=0.25), seed=0)
+    again.prepare()
+    assert torch.equal(again.puzzles, data.puzzles)  # the same pool, made once (the study's cells share it)
+    assert training_puzzles.cache_info().hits >= 1
 
 
 def test_dead_end_flags_only_grids_that_cannot_be_completed():

@@ -5,6 +5,7 @@ Token ids: 0 is the mask (a blank), 1-9 are the digits, so a puzzle encodes as i
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Iterable, Iterator, Sequence
@@ -264,6 +265,17 @@ def make_hard_puzzle(rng: random.Random) -> tuple[Grid, Grid]:
             return puzzle, solution
 
 
+@functools.lru_cache(maxsize=1)  # the scaling study trains cell after cell on one seed's pool
+def training_puzzles(count: int, hard: int, seed: int) -> tuple[tuple[Grid, Grid], ...]:
+    """A training pool's (puzzle, solution) pairs: `count` minimal puzzles and `hard` ones that
+    need HARD_GUESSES or more rule guesses, from streams of their own ("sudoku-puzzles-*" makes
+    the held-out sets of generate())."""
+    rng = random.Random(f"sudoku-train-puzzles-{seed}")
+    pairs = [make_puzzle(rng, 17, 17) for _ in range(count)]  # 17: remove all it can
+    rng = random.Random(f"sudoku-train-hard-{seed}")
+    return tuple(pairs + [make_hard_puzzle(rng) for _ in range(hard)])
+
+
 def random_grid(rng: random.Random) -> Grid:
     """A random complete grid from a randomized search of the empty grid."""
     return solve_exact([0] * 81, rng=rng)[0]
@@ -390,11 +402,7 @@ class SudokuTrainingData:
         grids = [random_grid(rng) for _ in range(self.options.pool_size)]
         self.grids = torch.tensor(grids, dtype=torch.long).view(-1, 9, 9)
         if self.share:
-            # streams of their own: "sudoku-puzzles-*" makes the held-out sets of generate()
-            rng = random.Random(f"sudoku-train-puzzles-{self.seed}")
-            pairs = [make_puzzle(rng, 17, 17) for _ in range(self.options.puzzle_pool)]  # 17: remove all it can
-            rng = random.Random(f"sudoku-train-hard-{self.seed}")
-            pairs += [make_hard_puzzle(rng) for _ in range(self.options.hard_pool)]
+            pairs = training_puzzles(self.options.puzzle_pool, self.options.hard_pool, self.seed)
             planes = [(solution, puzzle) for puzzle, solution in pairs]
             self.puzzles = torch.tensor(planes, dtype=torch.long).view(-1, 2, 9, 9)
 
