@@ -100,20 +100,30 @@ def eval_sets(task, count: int) -> dict[str, list]:
     return sets
 
 
-def measure_cells(directory: Path, task_name: str, count: int, say: Callable[[str], None]) -> list[dict]:
-    """One row per (cell, held-out set, inference depth, steps): solved % and forward passes."""
+def measure_cells(
+    directory: Path, task_name: str, count: int, say: Callable[[str], None], known: list[dict] = ()
+) -> list[dict]:
+    """One row per (cell, held-out set, inference depth, steps): solved % and forward passes.
+    A cell whose rows are in `known` (an earlier report's), for the same weights file and
+    count, keeps them: the grid grows over many sessions and each cell is measured once."""
+    import hashlib
+
     from rmdm_cli.checkpoint import load_weights
     from rmdm_cli.settings import SamplerSettings
     from rmdm_cli.solving import measure
     from rmdm_cli.tasks import get_task
 
     paths = sorted(directory.glob(f"{task_name}-w*-L*-s*.safetensors"))
-    if not paths:
-        return []
-    task = get_task(task_name)
-    sets = eval_sets(task, count)
-    rows = []
+    task, sets, rows = get_task(task_name), None, []
+    earlier: dict[tuple, list[dict]] = {}
+    for row in known:
+        earlier.setdefault((row["cell"], row.get("weights"), row.get("count")), []).append(row)
     for path in paths:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        if kept := earlier.get((path.stem, digest, count)):
+            rows += kept
+            continue
+        sets = sets or eval_sets(task, count)
         model, header = load_weights(path, task_name)
         training = header["training"]
         trained_depth = header["config"]["depth"]
@@ -144,6 +154,8 @@ def measure_cells(directory: Path, task_name: str, count: int, say: Callable[[st
                 rows.append(
                     {
                         "cell": path.stem,
+                        "weights": digest,
+                        "count": count,
                         "set": set_name,
                         "variant": variant,
                         "width": header["config"]["width"],

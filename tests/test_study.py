@@ -32,6 +32,8 @@ def test_study_trains_missing_cells_once_and_reports_every_claim(tmp_path, monke
     assert (
         study.measure_cells(tmp_path / "weights", "sudoku", 2, lambda _: None) == rows
     )  # nothing timed: a rerun rewrites no row
+    monkeypatch.setattr("rmdm_cli.solving.measure", lambda *args, **kwargs: 1 / 0)
+    assert study.measure_cells(tmp_path / "weights", "sudoku", 2, lambda _: None, rows) == rows  # measured once
     text = study.write_report({"sudoku": rows}, tmp_path / "docs", "rmdm study report", 2).read_text()
     assert "### Claim 1" in text and "### Claim 2" in text and "### Extrapolation" in text
     assert "| 16 |" in text and "L = 2" in text and "## sudoku, minimal" in text and "## sudoku, 17-clue" in text

@@ -62,11 +62,16 @@ def study_report(
     directory: StudyDir = Path("weights/study"),
     docs: Annotated[Path, typer.Option(help="Where study.md and the figures go.")] = Path("docs"),
 ) -> None:
-    """Solve the held-out set with every cell at several steps and depths; write docs/study.md."""
+    """Solve the held-out sets with every cell at several steps and depths; write docs/study.md.
+    Cells measured by an earlier report (its study-measurements.jsonl in --docs) keep their rows."""
+    import json
+
     from rmdm_cli.study import measure_cells, write_report
 
     say = lambda text: console.print(text, highlight=False)  # noqa: E731
-    measurements = {name: rows for name in task_names() if (rows := measure_cells(directory, name, count, say))}
+    earlier = docs / "study-measurements.jsonl"
+    known = [json.loads(line) for line in earlier.read_text().splitlines()] if earlier.exists() else []
+    measurements = {name: rows for name in task_names() if (rows := measure_cells(directory, name, count, say, known))}
     if not measurements:
         raise UsageError(f"{directory}: no study weights (run rmdm study train TASK first)")
     path = write_report(measurements, docs, f"rmdm study report --count {count}", count)
