@@ -77,7 +77,7 @@ def train_cells(
         task = get_task(cell.task)
         config = cell_config(cell, train_steps, batch_size, threads)
         say(f"training {cell.name}")
-        model, metadata = train(task, config, Path("runs/study") / f"{cell.name}.state.pt")
+        model, metadata = train(task, config, Path("runs/study") / f"{cell.name}.state.pt", keep_examples=True)
         metadata["parameters"] = model.parameter_count()
         save_weights(out, model, cell.task, metadata, {"depth": cell.depth, "steps": task.seq_len})
         say(f"wrote {out} ({metadata['parameters']:,} parameters, {metadata['train_seconds'] / 60:.1f} min)")

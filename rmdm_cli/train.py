@@ -155,13 +155,32 @@ def _worker_example(step: int):
     return [item.numpy() if isinstance(item, torch.Tensor) else item for item in training_example(*_worker_state, step)]
 
 
+# Examples kept for the next run in this process that would make the same ones: the scaling
+# study's cells on one seed see the same batches, and Countdown's take an exact solver to make.
+_kept_examples: dict[tuple, dict[int, tuple]] = {}
+
+
+def examples_key(task: Task, config: TrainConfig) -> tuple:
+    """What a step's example depends on besides the step (training_example)."""
+    drawn_depth = config.depth if config.random_depth else None
+    fields = (config.seed, config.batch_size, config.mask_min, config.mask_max, drawn_depth)
+    return (task.name, repr(config.data_options(task)), *fields)
+
+
 class Batches:
     """Each step's training example, made in this process or, with `workers`, a few steps
     ahead in worker processes: data that needs an exact solver can take longer over a batch
-    than a GPU's optimizer step (docs/training.md)."""
+    than a GPU's optimizer step (docs/training.md). With `keep`, the examples made here are
+    kept for the next run in this process with the same data, seed and masks."""
 
-    def __init__(self, task: Task, config: TrainConfig, workers: int):
+    def __init__(self, task: Task, config: TrainConfig, workers: int, keep: bool = False):
         self.config, self.ahead, self.mask_token = config, 2 * workers, task.mask_token
+        self.kept = None
+        if keep and not workers:
+            key = examples_key(task, config)
+            self.kept = _kept_examples.get(key, {})
+            _kept_examples.clear()  # one set at a time: a seed's examples, some hundred MB
+            _kept_examples[key] = self.kept
         self.data = task.training_data(config.data_options(task), config.seed)
         self.pending: dict[int, Future] = {}
         self.pool = None
@@ -179,6 +198,10 @@ class Batches:
             self.data.prepare()
 
     def get(self, step: int):
+        if self.kept is not None:
+            if step not in self.kept:
+                self.kept[step] = training_example(self.data, self.mask_token, self.config, step)
+            return self.kept[step]
         if self.pool is None:
             return training_example(self.data, self.mask_token, self.config, step)
         for ahead in range(step, min(step + self.ahead, self.config.train_steps)):
@@ -245,9 +268,11 @@ def train(
     init: RecursiveDenoiser | None = None,
     device: str = "cpu",
     workers: int = 0,
+    keep_examples: bool = False,
 ) -> tuple[RecursiveDenoiser, dict]:
     """Train (resuming from `state_path` if it exists) on `device` and return (model, training
-    metadata); `workers` processes make the batches (0: this process does).
+    metadata); `workers` processes make the batches (0: this process does; with
+    `keep_examples` it keeps them for the next run that would make the same ones).
 
     `init` (a trained model of the same architecture) replaces the random initial weights:
     fine-tuning with a new recipe continues from what earlier training paid for."""
@@ -258,7 +283,7 @@ def train(
     optimizer = new_optimizer(model, config)
     run = resume(state_path, task, config, model, optimizer, world, device)
     finished = progress(config, run.step, run.seconds) >= 1  # a finished run is only written out again
-    batches = None if finished else Batches(task, config, workers)
+    batches = None if finished else Batches(task, config, workers, keep_examples)
     step_loss = LossOfShare(model, world)
     if world > 1:
         step_loss = torch.nn.parallel.DistributedDataParallel(step_loss)

@@ -132,3 +132,22 @@ def test_a_state_resumes_whatever_fields_came_or_went_since():
     older = {k: v for k, v in written.items() if k != "ema"} | {"focal": 0.0}  # before ema; with a lever since gone
     assert TrainConfig.from_dict(older).same_run(config, task)
     assert not TrainConfig.from_dict(written | {"data": {"pool_size": 5}}).same_run(config, task)
+
+
+def test_kept_examples_train_the_next_run_as_fresh_ones_would(tmp_path):
+    from rmdm_cli import train as training
+
+    task = get_task("countdown")
+    config = TrainConfig(
+        width=8, heads=2, n_layers=1, depth=2, grad_iterations=2, batch_size=3, train_steps=3, threads=1
+    )
+    other = replace(config, width=16)  # another cell of the study: same data, seed and masks
+    train(task, config, tmp_path / "a.pt", keep_examples=True)
+    (made,) = [dict(steps) for steps in training._kept_examples.values()]
+    kept, _ = train(task, other, tmp_path / "b.pt", keep_examples=True)
+    (reused,) = training._kept_examples.values()
+    assert len(made) == 3 and all(reused[step] is made[step] for step in made)  # made once, for both
+    fresh, _ = train(task, other, tmp_path / "c.pt")
+    assert all(torch.equal(a, b) for a, b in zip(kept.state_dict().values(), fresh.state_dict().values()))
+    train(task, replace(config, seed=1), tmp_path / "d.pt", keep_examples=True)
+    assert [len(steps) for steps in training._kept_examples.values()] == [3]  # another seed's replace them
