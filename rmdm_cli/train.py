@@ -201,7 +201,8 @@ class Batches:
         if self.kept is not None:
             if step not in self.kept:
                 self.kept[step] = training_example(self.data, self.mask_token, self.config, step)
-            return self.kept[step]
+            *tensors, depth = self.kept[step]  # the depth is the run's own unless drawn per step
+            return *tensors, depth if self.config.random_depth else self.config.depth
         if self.pool is None:
             return training_example(self.data, self.mask_token, self.config, step)
         for ahead in range(step, min(step + self.ahead, self.config.train_steps)):

@@ -141,12 +141,13 @@ def test_kept_examples_train_the_next_run_as_fresh_ones_would(tmp_path):
     config = TrainConfig(
         width=8, heads=2, n_layers=1, depth=2, grad_iterations=2, batch_size=3, train_steps=3, threads=1
     )
-    other = replace(config, width=16)  # another cell of the study: same data, seed and masks
+    other = replace(config, width=16, depth=3, grad_iterations=3)  # another cell of the study: same data, seed, masks
     train(task, config, tmp_path / "a.pt", keep_examples=True)
     (made,) = [dict(steps) for steps in training._kept_examples.values()]
     kept, _ = train(task, other, tmp_path / "b.pt", keep_examples=True)
     (reused,) = training._kept_examples.values()
     assert len(made) == 3 and all(reused[step] is made[step] for step in made)  # made once, for both
+    assert [Batches(task, other, 0, keep=True).get(step)[3] for step in made] == [3, 3, 3]  # at its own depth
     fresh, _ = train(task, other, tmp_path / "c.pt")
     assert all(torch.equal(a, b) for a, b in zip(kept.state_dict().values(), fresh.state_dict().values()))
     train(task, replace(config, seed=1), tmp_path / "d.pt", keep_examples=True)
