@@ -105,7 +105,7 @@ def measure_cells(
 ) -> list[dict]:
     """One row per (cell, held-out set, inference depth, steps): solved % and forward passes.
     A cell whose rows are in `known` (an earlier report's), for the same weights file and
-    count, keeps them: the grid grows over many sessions and each cell is measured once."""
+    count, keeps them: the grid grows cell by cell and each cell is measured once."""
     import hashlib
 
     from rmdm_cli.checkpoint import load_weights
