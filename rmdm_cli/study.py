@@ -439,6 +439,8 @@ def claim_1_section(summary) -> list[str]:
                 continue
             if cell["solved_pct"] == 0:
                 ratio, verdict, compute = "– (solves nothing)", "undecided", "–"
+            elif not curve:
+                ratio, verdict, compute = "–", "undecided: no L = 1 cell yet", "–"
             else:  # with seeds that differ, also the ratios at the seeds' lowest and highest solved %
                 ratio = parameter_ratio(curve, cell["solved_pct"], cell["parameters"])
                 ends = [parameter_ratio(curve, cell[end], cell["parameters"]) for end in ("low", "high")]

@@ -132,3 +132,22 @@ def test_claims_show_the_seeds_range_and_a_verdict():
     assert any(
         line.startswith("Claim 2 does not hold here") for line in lines
     )  # L = 2 spends twice the passes for the same 50%
+
+
+def test_a_grid_without_l1_cells_reports_claim_1_undecided():
+    row = {
+        "variant": "base",
+        "width": 16,
+        "trained_depth": 2,
+        "depth": 2,
+        "steps": 10,
+        "seed": 0,
+        "examples": 64,
+        "solved_pct": 40.0,
+        "parameters": 256,
+        "train_flops": 512,
+        "mean_forward_passes": 20.0,
+        "train_cpu_minutes": 1.0,
+    }
+    lines = study.report_task("sudoku", [row])  # a grid still training: its L = 1 cells come later
+    assert "| 2 | 16 | 40.0 | – | undecided: no L = 1 cell yet | – |" in lines
