@@ -536,15 +536,10 @@ class CountdownDataOptions:
     numbers: int = field(
         default=0, metadata={"help": "Numbers in every training problem, 3 to 5 (0: drawn per problem)."}
     )
-    most_numbers: int = field(
-        default=MAX_NUMBERS, metadata={"help": "With --numbers 0, the most numbers a problem draws (3 to 5)."}
-    )
 
     def __post_init__(self) -> None:
         if self.numbers and not 3 <= self.numbers <= MAX_NUMBERS:
             raise ValueError(f"--numbers must be 3 to {MAX_NUMBERS} (or 0: drawn per problem), got {self.numbers}")
-        if not 3 <= self.most_numbers <= MAX_NUMBERS:
-            raise ValueError(f"--most-numbers must be 3 to {MAX_NUMBERS}, got {self.most_numbers}")
 
 
 @dataclass(frozen=True)
@@ -582,11 +577,10 @@ class CountdownTrainingData:
     """Fresh random problems every batch, seeded from the batch's generator (so resumable)."""
 
     def __init__(self, options: CountdownDataOptions, seed: int):
-        self.numbers, self.most_numbers = options.numbers, options.most_numbers
+        self.numbers = options.numbers
         self.excluded = benchmark_targets()
         self.recipe = (
-            f"fresh random problems every batch (seed {seed}): {options.numbers or f'3-{options.most_numbers}'}"
-            " numbers uniform in 1-99"
+            f"fresh random problems every batch (seed {seed}): {options.numbers or '3-5'} numbers uniform in 1-99"
             f" and a target uniform in 10-100 among those no benchmark file uses ({len(self.excluded)} targets"
             " excluded), kept when solvable; the answer is the exact solver's first solution"
         )
@@ -600,7 +594,7 @@ class CountdownTrainingData:
         rng = random.Random(int(torch.randint(1 << 62, (1,), generator=generator)))
         rows, maskable = [], []
         for _ in range(batch_size):
-            count = self.numbers or rng.randint(3, self.most_numbers)
+            count = self.numbers or rng.randint(3, MAX_NUMBERS)
             problem, equations = random_example(rng, count, self.excluded)
             rows.append(encode_solution(problem, equations))
             used = (count - 1) * EQUATION_WIDTH
