@@ -25,9 +25,9 @@ def test_study_trains_missing_cells_once_and_reports_every_claim(tmp_path, monke
     study.train_cells(cells, tmp_path / "weights", 2, 2, 1, said.append)
     assert said == []  # everything trained: a rerun has nothing to do
     rows = study.measure_cells(tmp_path / "weights", "sudoku", 2, lambda _: None)
-    assert len(rows) == 4 * 2 * (4 + 2)  # cells x sets (minimal, 17-clue) x (four step counts at L, then 2L and 4L)
+    assert len(rows) == 4 * 2 * (4 + 1)  # cells x sets (minimal, 17-clue) x (four step counts at L, then 2L)
     assert {row["set"] for row in rows} == {"minimal", "17-clue"} and all(row["puzzles"] == 2 for row in rows)
-    assert {row["depth"] for row in rows if row["trained_depth"] == 2} == {2, 4, 8}
+    assert {row["depth"] for row in rows if row["trained_depth"] == 2} == {2, 4}
     assert all(row["mean_forward_passes"] <= row["steps"] * row["depth"] for row in rows)
     assert (
         study.measure_cells(tmp_path / "weights", "sudoku", 2, lambda _: None) == rows
