@@ -16,7 +16,7 @@ StudyDir = Annotated[Path, typer.Option("--dir", help="Where the study's weights
 
 def study_train(
     task: Annotated[str, typer.Argument(help="A registered task's name.")],
-    widths: Annotated[str, typer.Option(help="Widths, comma-separated.")] = "32,64,96,128",
+    widths: Annotated[str, typer.Option(help="Widths, comma-separated.")] = "64,96,112,128",
     depths: Annotated[str, typer.Option(help="Trained recursion depths L, comma-separated.")] = "1,2,4,8",
     seeds: Annotated[str, typer.Option(help="Seeds, comma-separated.")] = "0,1,2",
     variants: Annotated[
