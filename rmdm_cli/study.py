@@ -343,8 +343,9 @@ def map_section(rows: list[dict]) -> list[str]:
         f"### Claim 2 as a map: one model (width {width}, trained at random depths 1 to {most}) at each depth and "
         "step count",
         "",
-        "Solved % (block applications per puzzle, as measured). Model calls are the steps (the paper's forward "
-        "passes); block applications, steps × depth, are the compute.",
+        "Solved % (95% interval over the puzzles of every seed; block applications per puzzle, as measured). "
+        "Model calls are the steps (the paper's forward passes); block applications, steps × depth, are the "
+        "compute.",
         "",
         "| depth | " + " | ".join(f"{count} steps" for count in steps) + " |",
         "|---" * (len(steps) + 1) + "|",
@@ -352,7 +353,9 @@ def map_section(rows: list[dict]) -> list[str]:
     for depth in depths:
         entries = [
             "–" if (cell := cells.get((depth, count))) is None
-            else f"{cell['solved_pct']:.1f}% ({cell['mean_forward_passes']:g})"
+            else "{:.1f}% ({:.0f}–{:.0f}; {:g})".format(
+                cell["solved_pct"], *cell["interval"], cell["mean_forward_passes"]
+            )
             for count in steps
         ]  # fmt: skip
         lines.append(f"| {depth} | " + " | ".join(entries) + " |")

@@ -1,4 +1,5 @@
 import math
+import re
 from dataclasses import replace
 
 from rmdm_cli import study
@@ -71,6 +72,7 @@ def test_variant_cells_answer_claims_3a_and_3c(tmp_path, monkeypatch):
     assert "### Claim 3a" in text and "| 8 | 2 |" in text and "### Claim 3c" in text
     assert "### Claim 2 as a map: one model (width 8, trained at random depths 1 to 2)" in text
     assert "| 4 | " in text.split("### Claim 2 as a map")[1]  # run deeper than trained
+    assert re.search(r"\| 1 \| \d+\.\d% \(\d+–\d+; \d+", text.split("### Claim 2 as a map")[1])  # with its interval
     # Variants stay out of the main grid and claims 1 and 2.
     assert {row["cell"] for row in study.summarise(rows).cells.values()} == {"sudoku-w8-L1-s0", "sudoku-w8-L2-s0"}
 
