@@ -144,8 +144,7 @@ def measure_cells(
                 settings = [
                     (depth, steps) for depth in (1, 2, 4, 8, 16) if depth <= 2 * trained_depth for steps in steps_list
                 ]
-            else:  # every step count at the trained depth; extrapolation (2L) at full steps only
-                # (4L, once measured too, cost half of a cell's evaluation and only fell further)
+            else:  # every step count at the trained depth; extrapolation (2L, not 4L: docs/scaling-study.md)
                 settings = [(trained_depth, steps) for steps in steps_list] + [(2 * trained_depth, full_steps)]
             for depth, steps in settings:
                 # puzzles/s is left out: it depends on the machine and its load, so every rerun would rewrite every row
@@ -312,6 +311,8 @@ def summarise(rows: list[dict]) -> Summary:
 
 def report_task(task_name: str, rows: list[dict]) -> list[str]:
     """The markdown section of one task."""
+    if not any(row["variant"] == "base" for row in rows):  # only the map's model measured so far
+        return [f"## {task_name}"] + map_section(rows)
     summary = summarise(rows)
     lines = grid_section(task_name, rows, summary)
     lines += claim_1_section(summary) + claim_2_section(summary) + map_section(rows)
@@ -542,6 +543,19 @@ def write_figures(task_name: str, rows: list[dict], docs: Path) -> list[str]:
     except ImportError:
         return ["", "(Figures need matplotlib: `pip install -e '.[study]'`.)"]
 
+    stem = "study-" + re.sub(r"[^a-z0-9]+", "-", task_name.lower()).strip("-")
+    links = []
+    if any(row["variant"] == "base" for row in rows):
+        links += ["", f"![{task_name}]({grid_figure(plt, task_name, rows, docs / f'{stem}.png')})"]
+    if found := depth_map(rows):
+        links += ["", f"![{task_name}: claim 2's map]({map_figure(plt, task_name, found, docs / f'{stem}-map.png')})"]
+    return links
+
+
+def grid_figure(plt, task_name: str, rows: list[dict], path: Path) -> str:
+    """Solved % against parameters (every L) and against forward passes (the widest width);
+    returns the file name."""
+
     def draw(axes, points: list[tuple[float, dict]], depth: int) -> None:  # the seeds' range as error bars
         x, cells = zip(*sorted(points, key=lambda point: point[0]))
         y = [cell["solved_pct"] for cell in cells]
@@ -572,13 +586,9 @@ def write_figures(task_name: str, rows: list[dict], docs: Path) -> list[str]:
     )
     right.legend()
     figure.tight_layout()
-    stem = "study-" + re.sub(r"[^a-z0-9]+", "-", task_name.lower()).strip("-")
-    figure.savefig(docs / f"{stem}.png", dpi=90)
+    figure.savefig(path, dpi=90)
     plt.close(figure)
-    links = ["", f"![{task_name}]({stem}.png)"]
-    if found := depth_map(rows):
-        links += ["", f"![{task_name}: claim 2's map]({map_figure(plt, task_name, found, docs / f'{stem}-map.png')})"]
-    return links
+    return path.name
 
 
 def map_figure(plt, task_name: str, found: tuple[int, int, dict], path: Path) -> str:

@@ -98,23 +98,27 @@ def test_claim_2_uses_the_widest_width_trained_at_several_depths():
     assert sorted(summary.family) == [(1, 10), (2, 10)]
 
 
-def test_claims_show_the_seeds_range_and_a_verdict():
-    def row(width, depth, solved, seed=0):
-        return {
-            "variant": "base",
-            "width": width,
-            "trained_depth": depth,
-            "depth": depth,
-            "steps": 10,
-            "seed": seed,
-            "examples": 64,
-            "solved_pct": solved,
-            "parameters": width * width,
-            "train_flops": width * width * depth,
-            "mean_forward_passes": 10.0 * depth,
-            "train_cpu_minutes": 1.0,
-        }
+def measured(width, trained_depth, solved, seed=0, **fields):
+    """A report row of a cell, run at its trained depth unless `fields` say otherwise."""
+    return {
+        "variant": "base",
+        "width": width,
+        "trained_depth": trained_depth,
+        "depth": trained_depth,
+        "steps": 10,
+        "seed": seed,
+        "examples": 64,
+        "solved_pct": solved,
+        "parameters": width * width,
+        "train_flops": width * width * trained_depth,
+        "mean_forward_passes": 10.0 * trained_depth,
+        "train_cpu_minutes": 1.0,
+        **fields,
+    }
 
+
+def test_claims_show_the_seeds_range_and_a_verdict():
+    row = measured
     rows = [
         row(10, 1, 0.0),
         row(20, 1, 50.0),
@@ -137,19 +141,16 @@ def test_claims_show_the_seeds_range_and_a_verdict():
 
 
 def test_a_grid_without_l1_cells_reports_claim_1_undecided():
-    row = {
-        "variant": "base",
-        "width": 16,
-        "trained_depth": 2,
-        "depth": 2,
-        "steps": 10,
-        "seed": 0,
-        "examples": 64,
-        "solved_pct": 40.0,
-        "parameters": 256,
-        "train_flops": 512,
-        "mean_forward_passes": 20.0,
-        "train_cpu_minutes": 1.0,
-    }
-    lines = study.report_task("sudoku", [row])  # a grid still training: its L = 1 cells come later
+    lines = study.report_task("sudoku", [measured(16, 2, 40.0)])  # a grid still training: its L = 1 cells come later
     assert "| 2 | 16 | 40.0 | – | undecided: no L = 1 cell yet | – |" in lines
+
+
+def test_a_report_of_the_maps_model_alone_gives_its_map(tmp_path):
+    rows = [
+        measured(16, 2, 30.0, variant="random-depth", depth=depth, steps=steps, puzzles=10, set="minimal")
+        for depth in (1, 2, 4)
+        for steps in (5, 10)
+    ]  # measured before any cell of the grid
+    text = study.write_report({"sudoku": rows}, tmp_path, "rmdm study report", 10).read_text()
+    assert "### Claim 2 as a map: one model (width 16, trained at random depths 1 to 2)" in text
+    assert "### Claim 1" not in text
