@@ -529,6 +529,31 @@ def extrapolation_section(rows: list[dict], summary) -> list[str]:
     return lines
 
 
+def frontier_section(title: str, summary: Summary) -> list[str]:
+    """The training-compute frontier: the cells in order of training compute, each kept when it
+    solves more than every cheaper cell, so the last row that fits a budget is the shape to train."""
+    frontier, best = [], -1.0
+    for (width, depth), cell in sorted(summary.cells.items(), key=lambda item: item[1]["train_flops"]):
+        if cell["solved_pct"] > best:
+            frontier.append((width, depth, cell))
+            best = cell["solved_pct"]
+    lines = [
+        "",
+        f"### {title}",
+        "",
+        "| training compute | CPU-minutes | width | L | parameters | solved % (95% interval) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for width, depth, cell in frontier:
+        interval = " ({:.0f}–{:.0f})".format(*cell["interval"]) if cell.get("interval") else ""
+        lines.append(
+            f"| {cell['train_flops'] / 1e12:,.0f} TFLOP | {cell['train_cpu_minutes']} | {width} | {depth} "
+            f"| {cell['parameters']:,} | {cell['solved_pct']:.1f}%{interval} |"
+        )
+    recursive = sum(depth > 1 for _, depth, _ in frontier)
+    return lines + ["", f"{recursive} of the {len(frontier)} cells on the frontier are recursive (L > 1)."]
+
+
 def percent(row: dict | None) -> str:
     return "–" if row is None else f"{row['solved_pct']:.1f}%"
 
@@ -669,6 +694,18 @@ def write_report(measurements: dict[str, list[dict]], docs: Path, command: str, 
         for set_name in dict.fromkeys(row["set"] for row in rows):
             title, subset = f"{task_name}, {set_name}", [row for row in rows if row["set"] == set_name]
             lines += report_task(title, subset) + write_figures(title, subset, docs) + [""]
+    lines += [
+        "## Shaping the models: the best cell for a training budget",
+        "",
+        "Per task and set, the cells in order of training compute (seed means at full steps and the trained "
+        "depth), each listed when it solves more than every cheaper cell: for a budget, train the last row that "
+        "fits it, and run it at its trained depth and one token a step unless the map above says cheaper.",
+    ]
+    for task_name, rows in measurements.items():
+        for set_name in dict.fromkeys(row["set"] for row in rows):
+            base = [row for row in rows if row["set"] == set_name and row["variant"] == "base"]
+            if base:
+                lines += frontier_section(f"{task_name}, {set_name}", summarise(base))
     path = docs / "study.md"
     path.write_text("\n".join(lines) + "\n")
     (docs / "study-measurements.jsonl").write_text(

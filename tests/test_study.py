@@ -154,3 +154,16 @@ def test_a_report_of_the_maps_model_alone_gives_its_map(tmp_path):
     text = study.write_report({"sudoku": rows}, tmp_path, "rmdm study report", 10).read_text()
     assert "### Claim 2 as a map: one model (width 16, trained at random depths 1 to 2)" in text
     assert "### Claim 1" not in text
+
+
+def test_the_frontier_keeps_each_cell_that_beats_every_cheaper_one():
+    rows = [
+        measured(10, 1, 20.0, train_flops=1e12),
+        measured(10, 2, 40.0, train_flops=2e12),
+        measured(20, 1, 30.0, train_flops=4e12),  # costs more than L = 2 and solves less: off the frontier
+        measured(20, 2, 60.0, train_flops=8e12),
+    ]
+    lines = study.frontier_section("sudoku, minimal", study.summarise(rows))
+    kept = [line.split(" | ")[2:4] for line in lines if line.startswith("| ") and "TFLOP" in line]
+    assert kept == [["10", "1"], ["10", "2"], ["20", "2"]]
+    assert "2 of the 3 cells on the frontier are recursive (L > 1)." in lines
