@@ -532,7 +532,7 @@ def extrapolation_section(rows: list[dict], summary) -> list[str]:
 def frontier_section(title: str, summary: Summary) -> list[str]:
     """The training-compute frontier: the cells in order of training compute, each kept when it
     solves more than every cheaper cell, so the last row that fits a budget is the shape to train."""
-    frontier, best = [], -1.0
+    frontier, best = [], 0.0  # a cell that solves nothing is no shape to train
     for (width, depth), cell in sorted(summary.cells.items(), key=lambda item: item[1]["train_flops"]):
         if cell["solved_pct"] > best:
             frontier.append((width, depth, cell))
@@ -550,6 +550,8 @@ def frontier_section(title: str, summary: Summary) -> list[str]:
             f"| {cell['train_flops'] / 1e12:,.0f} TFLOP | {cell['train_cpu_minutes']} | {width} | {depth} "
             f"| {cell['parameters']:,} | {cell['solved_pct']:.1f}%{interval} |"
         )
+    if not frontier:
+        return lines[:3] + ["No cell solves a puzzle of this set."]
     recursive = sum(depth > 1 for _, depth, _ in frontier)
     return lines + ["", f"{recursive} of the {len(frontier)} cells on the frontier are recursive (L > 1)."]
 
@@ -581,14 +583,25 @@ def grid_figure(plt, task_name: str, rows: list[dict], path: Path) -> str:
     """Solved % against parameters (every L) and against forward passes (the widest width);
     returns the file name."""
 
-    def draw(axes, points: list[tuple[float, dict]], depth: int) -> None:  # the seeds' range as error bars
+    def draw(axes, points: list[tuple[float, dict]], depth: int) -> None:
+        """Bars: the 95% interval over the puzzles of every seed; dashes: the seeds' lowest and highest."""
         x, cells = zip(*sorted(points, key=lambda point: point[0]))
         y = [cell["solved_pct"] for cell in cells]
+        intervals = [cell.get("interval") or (cell["solved_pct"],) * 2 for cell in cells]
         spread = [
-            [cell["solved_pct"] - cell["low"] for cell in cells],
-            [cell["high"] - cell["solved_pct"] for cell in cells],
+            [mean - low for mean, (low, _) in zip(y, intervals)],
+            [high - mean for mean, (_, high) in zip(y, intervals)],
         ]
-        axes.errorbar(x, y, yerr=spread, marker="o", capsize=3, label=f"L = {depth}")
+        line = axes.errorbar(x, y, yerr=spread, marker="o", capsize=3, label=f"L = {depth}")
+        seeded = [(at, cell) for at, cell in zip(x, cells) if cell["seeds"] > 1]
+        for end in ("low", "high"):
+            axes.scatter(
+                [at for at, _ in seeded],
+                [cell[end] for _, cell in seeded],
+                marker="_",
+                s=120,
+                color=line[0].get_color(),
+            )
 
     summary = summarise(rows)
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
@@ -598,7 +611,7 @@ def grid_figure(plt, task_name: str, rows: list[dict], path: Path) -> str:
         xscale="log",
         xlabel="parameters",
         ylabel="solved %",
-        title=f"{task_name}: solved % vs parameters (bars: range over seeds)",
+        title=f"{task_name}: solved % vs parameters",
     )
     left.legend()
     for depth in sorted({L for L, _ in summary.family}):
@@ -610,6 +623,7 @@ def grid_figure(plt, task_name: str, rows: list[dict], path: Path) -> str:
         title=f"width {summary.widest}: solved % vs forward passes",
     )
     right.legend()
+    figure.suptitle("bars: 95% interval over the puzzles of every seed; dashes: the seeds' range", fontsize=9)
     figure.tight_layout()
     figure.savefig(path, dpi=90)
     plt.close(figure)
@@ -617,7 +631,8 @@ def grid_figure(plt, task_name: str, rows: list[dict], path: Path) -> str:
 
 
 def map_figure(plt, task_name: str, found: tuple[int, int, dict], path: Path) -> str:
-    """Claim 2's map as a heatmap: solved % over steps (model calls) and depth; returns the file name."""
+    """Claim 2's map as a heatmap: solved % (95% interval) over steps (model calls) and depth, with
+    the block applications each costs; returns the file name."""
     width, most, cells = found
     depths, steps = sorted({d for d, _ in cells}), sorted({s for _, s in cells})
     solved = [[cells[(d, s)]["solved_pct"] if (d, s) in cells else float("nan") for s in steps] for d in depths]
@@ -627,7 +642,8 @@ def map_figure(plt, task_name: str, found: tuple[int, int, dict], path: Path) ->
         for j, count in enumerate(steps):
             if (depth, count) in cells:
                 cell = cells[(depth, count)]
-                text = f"{cell['solved_pct']:.0f}%\n{cell['mean_forward_passes']:g} blocks"
+                low, high = cell["interval"]
+                text = f"{cell['solved_pct']:.0f}% ({low:.0f}–{high:.0f})\n{cell['mean_forward_passes']:.0f} blocks"
                 shade = "black" if cell["solved_pct"] > 60 else "white"  # readable on the bright end of viridis
                 axes.text(j, i, text, ha="center", va="center", fontsize=8, color=shade)
     axes.set(
@@ -637,7 +653,7 @@ def map_figure(plt, task_name: str, found: tuple[int, int, dict], path: Path) ->
         yticklabels=depths,
         xlabel="steps (model calls)",
         ylabel="depth at inference",
-        title=f"{task_name}: width {width}, trained at depths 1-{most}",
+        title=f"{task_name}: width {width}, trained at depths 1-{most} (95% intervals)",
     )
     figure.colorbar(image, label="solved %")
     figure.tight_layout()

@@ -158,6 +158,7 @@ def test_a_report_of_the_maps_model_alone_gives_its_map(tmp_path):
 
 def test_the_frontier_keeps_each_cell_that_beats_every_cheaper_one():
     rows = [
+        measured(8, 1, 0.0, train_flops=0.5e12),  # solves nothing: no shape to train
         measured(10, 1, 20.0, train_flops=1e12),
         measured(10, 2, 40.0, train_flops=2e12),
         measured(20, 1, 30.0, train_flops=4e12),  # costs more than L = 2 and solves less: off the frontier
@@ -167,3 +168,5 @@ def test_the_frontier_keeps_each_cell_that_beats_every_cheaper_one():
     kept = [line.split(" | ")[2:4] for line in lines if line.startswith("| ") and "TFLOP" in line]
     assert kept == [["10", "1"], ["10", "2"], ["20", "2"]]
     assert "2 of the 3 cells on the frontier are recursive (L > 1)." in lines
+    nothing = study.frontier_section("countdown, 4 numbers", study.summarise([measured(8, 1, 0.0)]))
+    assert nothing[-1] == "No cell solves a puzzle of this set."
