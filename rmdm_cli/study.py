@@ -715,7 +715,8 @@ def write_report(measurements: dict[str, list[dict]], docs: Path, command: str, 
         "",
         "Per task and set, the cells in order of training compute (seed means at full steps and the trained "
         "depth), each listed when it solves more than every cheaper cell: for a budget, train the last row that "
-        "fits it, and run it at its trained depth and one token a step unless the map above says cheaper.",
+        "fits it; run it at its trained depth and one token a step, or where claim 2's map shows a cheaper "
+        "depth and step count that solves as much.",
     ]
     for task_name, rows in measurements.items():
         for set_name in dict.fromkeys(row["set"] for row in rows):
