@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent  # the repository: study_eval_sets' files are relative to it
 
 EVAL_SEED = 2  # generator seed of the held-out evaluation set (training never draws from it)
-LEVELS = (25, 50, 75, 90)  # solved % levels at which claim 2 compares forward passes
+LEVELS = (10, 25, 50, 75, 90)  # solved % levels at which claim 2 compares forward passes
 # Cell variants beyond the paper: the TrainConfig fields each one changes.
 VARIANTS = {
     "base": {},
@@ -257,6 +257,8 @@ def claim_2_verdict(summary: Summary, depths: list[int]) -> str:
                     + ")"
                 )
     if not wins:
+        if all(summary.passes_to_reach(depth, LEVELS[0]) is None for depth in depths):
+            return f"Claim 2 is undecided here: no depth reaches {LEVELS[0]}%."
         return (
             "Claim 2 does not hold here: no recursive depth reaches "
             "any of these levels in fewer forward passes than L = 1."

@@ -170,3 +170,8 @@ def test_the_frontier_keeps_each_cell_that_beats_every_cheaper_one():
     assert "2 of the 3 cells on the frontier are recursive (L > 1)." in lines
     nothing = study.frontier_section("countdown, 4 numbers", study.summarise([measured(8, 1, 0.0)]))
     assert nothing[-1] == "No cell solves a puzzle of this set."
+
+
+def test_claim_2_is_undecided_where_no_depth_reaches_the_lowest_level():
+    lines = study.report_task("countdown", [measured(16, 1, 2.0), measured(16, 2, 5.0)])
+    assert "Claim 2 is undecided here: no depth reaches 10%." in lines
