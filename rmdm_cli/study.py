@@ -708,10 +708,13 @@ def write_report(measurements: dict[str, list[dict]], docs: Path, command: str, 
         f"set ({sets_text}). Forward passes = block-stack applications per puzzle, as measured.",
         "",
     ]
+    frontiers = []  # the report ends with them: what the grid says about shaping the models
     for task_name, rows in measurements.items():
         for set_name in dict.fromkeys(row["set"] for row in rows):
             title, subset = f"{task_name}, {set_name}", [row for row in rows if row["set"] == set_name]
             lines += report_task(title, subset) + write_figures(title, subset, docs) + [""]
+            if base := [row for row in subset if row["variant"] == "base"]:
+                frontiers += frontier_section(title, summarise(base))
     lines += [
         "## Shaping the models: the best cell for a training budget",
         "",
@@ -719,12 +722,7 @@ def write_report(measurements: dict[str, list[dict]], docs: Path, command: str, 
         "depth), each listed when it solves more than every cheaper cell: for a budget, train the last row that "
         "fits it; run it at its trained depth and one token a step, or where claim 2's map shows a cheaper "
         "depth and step count that solves as much.",
-    ]
-    for task_name, rows in measurements.items():
-        for set_name in dict.fromkeys(row["set"] for row in rows):
-            base = [row for row in rows if row["set"] == set_name and row["variant"] == "base"]
-            if base:
-                lines += frontier_section(f"{task_name}, {set_name}", summarise(base))
+    ] + frontiers
     path = docs / "study.md"
     path.write_text("\n".join(lines) + "\n")
     (docs / "study-measurements.jsonl").write_text(
